@@ -183,12 +183,11 @@ class Model:
         spec = self.scenario
         inst = spec.installation
         start = env.now
-        visit_number = order.visits
-        order.visits += 1
+        visit_number = order.visits  # finished visits so far; counted when this one ends
         if order.first_visit_at is None:
             order.first_visit_at = start
         u_absent, u_rework = order.visit_uniforms(visit_number)
-        kit_ok = self.supply.pick_for_visit(order) if order.bom else True
+        kit_ok = self.supply.pick_for_visit(order)
         outcome = installation.visit_outcome(inst, u_absent, u_rework, kit_ok)
         travel = installation.travel_hours(spec.dispatch.travel, crew.home_region, order.region)
         on_site = installation.on_site_hours(
@@ -201,6 +200,7 @@ class Model:
             self.crew_calendar, start, travel + on_site, spec.dispatch.max_overtime_hours_per_day
         )
         yield env.timeout(end - start)
+        order.visits += 1
         order.on_site_hours += end - start
         self.visits.append(
             Visit(

@@ -58,6 +58,7 @@ class Order:
     # bookkeeping for the inventory (not exported)
     shortfall: dict[str, int] = field(default_factory=dict)
     reserved: bool = False
+    picked: bool = False  # the kit has left the warehouse with a crew
 
     def visit_uniforms(self, visit_number: int) -> tuple[float, float]:
         """(u_absent, u_rework) of the given 0-based visit: the same in every scenario."""

@@ -81,33 +81,51 @@ def _record_origin(
             _record_origin(inner, (*path, key), source_path, resolved)
 
 
-def resolve_file(path: str | Path, _stack: tuple[Path, ...] = ()) -> ResolvedScenarioFile:
-    """Read a scenario file and its ``extends`` chain into one merged dict."""
-    path = Path(path).resolve()
-    if path in _stack:
-        chain = " -> ".join(str(p) for p in (*_stack, path))
+def _linearize(
+    path: Path, stack: tuple[Path, ...], seen: list[Path], raws: dict[Path, dict[str, Any]]
+) -> None:
+    """Post-order walk of the extends graph; a file shared by several bases is applied once."""
+    if path in stack:
+        chain = " -> ".join(str(p) for p in (*stack, path))
         raise ScenarioError([f"{path}: extends forms a cycle: {chain}"])
+    if path in seen:
+        return
     raw = _read_toml(path)
     extends = raw.pop("extends", [])
     if isinstance(extends, str):
         extends = [extends]
     if not isinstance(extends, list) or not all(isinstance(e, str) for e in extends):
         raise ScenarioError([f"{path}: key 'extends' must be a file name or a list of file names"])
-    resolved = ResolvedScenarioFile(data={})
     for base_name in extends:
         base_path = (path.parent / base_name).resolve()
         if not base_path.exists():
             raise ScenarioError(
                 [f"{path}: key 'extends' names {base_name!r}, which does not exist"]
             )
-        base = resolve_file(base_path, (*_stack, path))
-        _merge(resolved.data, base.data, base_path, resolved)
-        resolved.origins.update(base.origins)
-        resolved.overridden.extend(base.overridden)
-    resolved.data.pop("name", None)
-    _merge(resolved.data, raw, path, resolved)
-    resolved.data.setdefault("name", path.stem)
-    resolved.origins.setdefault(("name",), path)
+        _linearize(base_path, (*stack, path), seen, raws)
+    seen.append(path)
+    raws[path] = raw
+
+
+def resolve_file(path: str | Path) -> ResolvedScenarioFile:
+    """Read a scenario file and its ``extends`` graph into one merged dict.
+
+    Files are applied bases first, each once (so two policy overlays that both extend the
+    baseline compose instead of the second re-applying the baseline over the first), and
+    ``extends`` lists in the order given.
+    """
+    top = Path(path).resolve()
+    order: list[Path] = []
+    raws: dict[Path, dict[str, Any]] = {}
+    _linearize(top, (), order, raws)
+    resolved = ResolvedScenarioFile(data={})
+    for file in order:
+        raw = dict(raws[file])
+        if file != top:
+            raw.pop("name", None)  # a name is never inherited
+        _merge(resolved.data, raw, file, resolved)
+    resolved.data.setdefault("name", top.stem)
+    resolved.origins.setdefault(("name",), top)
     return resolved
 
 

@@ -174,8 +174,11 @@ class Supply:
         """Take the order's kit for a visit. False when any part is missing.
 
         A reserved order takes its allocation (complete or not). An unreserved order picks from
-        available stock only if every line is there; otherwise it picks nothing.
+        available stock only if every line is there; otherwise it picks nothing. A kit once
+        picked stays with the order (on the van) for later visits.
         """
+        if order.picked or not order.bom:
+            return True
         if order.reserved:
             if order.shortfall:
                 return False
@@ -183,7 +186,7 @@ class Supply:
                 state = self.skus[sku]
                 if not state.unlimited:
                     state.allocated -= qty
-            order.bom = {}  # installed stock leaves the books
+            order.picked = True
             return True
         states = [(self.skus[sku], qty) for sku, qty in order.bom.items()]
         if any(not s.unlimited and s.available < qty for s, qty in states):
@@ -197,7 +200,7 @@ class Supply:
             self._set_available(state, state.available - qty)
             if self.spec.review == "continuous":
                 self._replenish(state)
-        order.bom = {}
+        order.picked = True
         return True
 
     # --- what planners see ----------------------------------------------------------------
@@ -212,6 +215,8 @@ class Supply:
 
     def kit_seen_complete(self, order: Order, now: float) -> bool:
         """Whether the planner's (possibly stale) view says the order's kit is there."""
+        if order.picked:
+            return True
         if order.reserved:
             return order.kit_complete_at is not None and order.kit_complete_at + self.delay <= now
         return all(self.seen_available(sku, now) >= qty for sku, qty in order.bom.items())
