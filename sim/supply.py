@@ -255,7 +255,8 @@ class Supply:
     def _place(self, state: SkuState, qty: int, expedite: bool) -> PurchaseOrder:
         supplier = self.suppliers[state.spec.supplier]
         now = self.env.now
-        if expedite and supplier.expedite_lead_time is not None:
+        if expedite:
+            assert supplier.expedite_lead_time is not None
             lead_days = supplier.expedite_lead_time.sample(supplier.expedite_rng)
         else:
             lead_days = supplier.lead_time.sample(supplier.lead_rng)
@@ -307,8 +308,9 @@ class Supply:
 
     def _schedule_expedite(self, order: Order, sku: str) -> None:
         after = self.spec.expedite_after_days
-        if after is None:
-            return
+        supplier = self.suppliers[self.skus[sku].spec.supplier]
+        if after is None or supplier.expedite_lead_time is None:
+            return  # no policy, or the supplier offers no faster option
 
         def expedite(_event: simpy.Event) -> None:
             remaining = order.shortfall.get(sku, 0)
