@@ -18,10 +18,14 @@ import simpy
 from sim.distributions import Distribution, build
 from sim.orders import PREDRAWN_APPROVALS, PREDRAWN_VISITS, Order
 from sim.scenario import ArrivalsSpec, BomLineSpec, OrdersSpec
-from sim.streams import RandomStreams
+from sim.streams import OrderStreams, RandomStreams
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
+#: uniforms for attributes and outcomes: region, size, value, effort, satisfaction, referral,
+#: referral delay, one spare; then approval steps; then (absent, rework) per visit
+ATTRIBUTE_DRAWS = 8
+UNIFORMS_PER_ORDER = ATTRIBUTE_DRAWS + PREDRAWN_APPROVALS + 2 * PREDRAWN_VISITS
 
 
 class ArrivalRate:
@@ -32,8 +36,14 @@ class ArrivalRate:
         self._start_weekday = start_date.weekday()
         self._start_ordinal = start_date.toordinal()
         self._growth = math.log1p(spec.trend_per_year)
+        # month of each day of a long horizon, looked up per candidate arrival
+        self._month_of_day = [
+            dt.date.fromordinal(self._start_ordinal + d).month - 1 for d in range(366 * 12)
+        ]
 
     def month_index(self, day: int) -> int:
+        if 0 <= day < len(self._month_of_day):
+            return self._month_of_day[day]
         return dt.date.fromordinal(self._start_ordinal + day).month - 1
 
     def per_day(self, t: float) -> float:
@@ -73,7 +83,7 @@ class OrderFactory:
     def __init__(
         self, spec: OrdersSpec, effort: Distribution | None, streams: RandomStreams
     ) -> None:
-        self.streams = streams
+        self.streams = OrderStreams(streams, UNIFORMS_PER_ORDER)
         self.regions = tuple(spec.regions)
         weights = np.array([spec.regions[r] for r in self.regions], dtype=float)
         self._region_cdf = np.cumsum(weights / weights.sum())
@@ -83,10 +93,10 @@ class OrderFactory:
         self.effort = effort
 
     def make(
-        self, key: tuple[int, ...], order_id: str, now: float, parent_id: str | None = None
+        self, key: tuple[int, int], order_id: str, now: float, parent_id: str | None = None
     ) -> Order:
-        rng = self.streams.generator("order", *key)
-        u = rng.random(8)
+        """Order ``key`` = (arrival index, referral generation), created at ``now``."""
+        u = self.streams.uniforms(*key)
         region = self.regions[
             min(int(np.searchsorted(self._region_cdf, u[0])), len(self.regions) - 1)
         ]
@@ -97,6 +107,8 @@ class OrderFactory:
             line.sku: math.ceil(line.qty_per_fixture * size + line.qty_per_order)
             for line in self._bom
         }
+        approvals = u[ATTRIBUTE_DRAWS : ATTRIBUTE_DRAWS + PREDRAWN_APPROVALS]
+        visits = u[ATTRIBUTE_DRAWS + PREDRAWN_APPROVALS :].reshape(PREDRAWN_VISITS, 2)
         return Order(
             order_id=order_id,
             key=key,
@@ -106,12 +118,11 @@ class OrderFactory:
             value=value,
             bom={sku: qty for sku, qty in bom.items() if qty > 0},
             effort_factor=effort,
-            u_approvals=rng.random(PREDRAWN_APPROVALS),
-            u_visits=rng.random((PREDRAWN_VISITS, 2)),
+            u_approvals=approvals,
+            u_visits=visits,
             u_satisfaction=float(u[4]),
             u_referral=float(u[5]),
             u_referral_delay=float(u[6]),
-            rng=rng,
             parent_id=parent_id,
         )
 

@@ -186,7 +186,9 @@ class Model:
         visit_number = order.visits  # finished visits so far; counted when this one ends
         if order.first_visit_at is None:
             order.first_visit_at = start
-        u_absent, u_rework = order.visit_uniforms(visit_number)
+        u_absent, u_rework = order.visit_uniforms(
+            visit_number, lambda: self.factory.streams.extra(*order.key)
+        )
         kit_ok = self.supply.pick_for_visit(order)
         outcome = installation.visit_outcome(inst, u_absent, u_rework, kit_ok)
         travel = installation.travel_hours(spec.dispatch.travel, crew.home_region, order.region)
@@ -253,7 +255,7 @@ class Model:
             self.env.timeout(delay).callbacks.append(lambda _e: self._referral(order))
 
     def _referral(self, parent: Order) -> None:
-        key = (*parent.key, 1)
+        key = (parent.key[0], parent.key[1] + 1)
         self.new_order(
             self.factory.make(key, f"{parent.order_id}-R", self.env.now, parent.order_id)
         )

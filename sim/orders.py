@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -19,7 +20,7 @@ class Order:
     """One customer order. Times are simulation hours; None means 'not yet'."""
 
     order_id: str
-    key: tuple[int, ...]  # spawn key of the order's own random stream
+    key: tuple[int, int]  # (arrival index, referral generation): its random sub-stream
     created_at: float
     region: str
     size_fixtures: int
@@ -32,7 +33,6 @@ class Order:
     u_satisfaction: float
     u_referral: float
     u_referral_delay: float
-    rng: np.random.Generator  # the order's stream, continued for visits beyond the pre-drawn
     parent_id: str | None = None
     promised_at: float = math.nan
     quoted_days: float = math.nan
@@ -60,12 +60,19 @@ class Order:
     reserved: bool = False
     picked: bool = False  # the kit has left the warehouse with a crew
 
-    def visit_uniforms(self, visit_number: int) -> tuple[float, float]:
+    extra_rng: np.random.Generator | None = None  # visits beyond the pre-drawn ones
+
+    def visit_uniforms(
+        self, visit_number: int, extra: Callable[[], np.random.Generator]
+    ) -> tuple[float, float]:
         """(u_absent, u_rework) of the given 0-based visit: the same in every scenario."""
         if visit_number < PREDRAWN_VISITS:
             row = self.u_visits[visit_number]
             return float(row[0]), float(row[1])
-        u = self.rng.random(2)
+        if self.extra_rng is None:
+            self.extra_rng = extra()
+            self.extra_rng.random(2 * (visit_number - PREDRAWN_VISITS))  # skip to this visit
+        u = self.extra_rng.random(2)
         return float(u[0]), float(u[1])
 
     def work_hours(self, setup_hours: float, hours_per_fixture: float) -> float:

@@ -49,3 +49,45 @@ class RandomStreams:
 
     def generator(self, name: str, *subkeys: int) -> np.random.Generator:
         return np.random.Generator(np.random.PCG64(self.seed_sequence(name, *subkeys)))
+
+
+class OrderStreams:
+    """Per-order uniforms: every order has its own sub-stream, keyed by its identity.
+
+    An order is identified by (arrival index, referral generation): the i-th arrival is (i, 0),
+    the referral it brings is (i, 1), that one's referral (i, 2)... Its uniforms come from a
+    counter-based generator (Philox) whose key is the replication's "order" stream and whose
+    counter encodes the identity, so no order's numbers depend on when, or whether, any other
+    order was drawn. First-hand orders arrive in index order, so their uniforms are drawn in
+    blocks of ``BLOCK`` orders (one generator call for many orders: constructing a generator
+    per order would cost more than simulating it).
+    """
+
+    BLOCK = 256
+    #: counter word 3 marks what a counter is for, so the spaces never overlap
+    _BLOCKS, _SINGLE, _EXTRA = 0, 1, 2
+
+    def __init__(self, streams: RandomStreams, per_order: int) -> None:
+        self.per_order = per_order
+        self._key = streams.seed_sequence("order").generate_state(2, np.uint64)
+        self._block_index = -1
+        self._block: np.ndarray = np.empty((0, per_order))
+
+    def _generator(self, a: int, b: int, purpose: int) -> np.random.Generator:
+        return np.random.Generator(np.random.Philox(counter=[0, a, b, purpose], key=self._key))
+
+    def uniforms(self, index: int, generation: int) -> np.ndarray:
+        """The ``per_order`` uniforms of order (index, generation)."""
+        if generation > 0:
+            return self._generator(index, generation, self._SINGLE).random(self.per_order)
+        block, row = divmod(index, self.BLOCK)
+        if block != self._block_index:
+            self._block = self._generator(block, 0, self._BLOCKS).random(
+                (self.BLOCK, self.per_order)
+            )
+            self._block_index = block
+        return self._block[row]
+
+    def extra(self, index: int, generation: int) -> np.random.Generator:
+        """A generator for the rare order that needs more draws than were pre-drawn."""
+        return self._generator(index, generation, self._EXTRA)

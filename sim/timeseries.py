@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -68,13 +67,18 @@ class DailyMonitor:
         return pd.DataFrame(self.rows)
 
 
+def _columns(records: list[Any], columns: list[str]) -> pd.DataFrame:
+    # Column by column with getattr: dataclasses.asdict deep-copies every record (10x slower).
+    return pd.DataFrame({c: [getattr(r, c) for r in records] for c in columns}, columns=columns)
+
+
 def visits_frame(visits: list[Visit]) -> pd.DataFrame:
-    return pd.DataFrame([asdict(v) for v in visits], columns=VISIT_COLUMNS)
+    return _columns(visits, VISIT_COLUMNS)
 
 
 def purchase_orders_frame(purchase_orders: list[PurchaseOrder]) -> pd.DataFrame:
-    frame = pd.DataFrame([asdict(p) for p in purchase_orders], columns=PO_COLUMNS)
-    return frame.astype({"received_at": "float64"})
+    frame = _columns(purchase_orders, PO_COLUMNS)
+    return frame.astype({"received_at": "float64", "premium": "float64", "expedited": bool})
 
 
 def crew_busy_by_day(
@@ -84,10 +88,17 @@ def crew_busy_by_day(
     fall on, overtime counted on the day the visit ends."""
     days = int(np.ceil(horizon_hours / HOURS_PER_DAY)) + 1
     busy = np.zeros(days)
-    for start, end, overtime in zip(
-        visits["started_at"], visits["finished_at"], visits["overtime_hours"], strict=True
+    for start, end, regular, overtime in zip(
+        visits["started_at"],
+        visits["finished_at"],
+        visits["regular_hours"],
+        visits["overtime_hours"],
+        strict=True,
     ):
         first, last = int(start // HOURS_PER_DAY), int(end // HOURS_PER_DAY)
+        if first == last:
+            busy[first] += regular + overtime  # the common one-day visit
+            continue
         for day in range(first, min(last, days - 1) + 1):
             lo = max(start, day * HOURS_PER_DAY)
             hi = min(end, (day + 1) * HOURS_PER_DAY)
