@@ -13,22 +13,29 @@ from dataclasses import dataclass
 
 import simpy
 
+from sim.calendar import WorkCalendar
 from sim.orders import Order
-from sim.scenario import DispatchSpec
+from sim.scenario import CalendarSpec, DispatchSpec
 
 
 @dataclass(frozen=True, slots=True)
 class Crew:
     crew_id: str
     home_region: str
+    calendar: WorkCalendar
 
 
-def crews_from_spec(spec: DispatchSpec) -> list[Crew]:
+def crews_from_spec(
+    spec: DispatchSpec,
+    default_calendar: WorkCalendar,
+    make_calendar: Callable[[CalendarSpec], WorkCalendar],
+) -> list[Crew]:
     crews: list[Crew] = []
     for c in spec.crews:
+        calendar = default_calendar if c.calendar is None else make_calendar(c.calendar)
         for i in range(c.count):
             crew_id = c.name if c.count == 1 else f"{c.name}-{i + 1}"
-            crews.append(Crew(crew_id=crew_id, home_region=c.home_region))
+            crews.append(Crew(crew_id=crew_id, home_region=c.home_region, calendar=calendar))
     return crews
 
 

@@ -60,8 +60,7 @@ def compute_kpis(
     purchase_orders: pd.DataFrame,
     timeseries: pd.DataFrame,
     window: tuple[float, float],
-    crew_calendar: WorkCalendar,
-    crew_count: int,
+    crew_calendars: list[WorkCalendar],
 ) -> dict[str, float]:
     start, end = window
     created = orders[(orders["created_at"] >= start) & (orders["created_at"] < end)]
@@ -72,7 +71,7 @@ def compute_kpis(
     on_time = (decided["completed_at"] <= decided["promised_at"]).fillna(False)
 
     in_window_visits = visits[(visits["started_at"] >= start) & (visits["started_at"] < end)]
-    available_hours = crew_calendar.working_hours_between(start, end) * crew_count
+    available_hours = sum(c.working_hours_between(start, end) for c in crew_calendars)
     busy_hours = float(in_window_visits["regular_hours"].sum())
     overtime_hours = float(in_window_visits["overtime_hours"].sum())
     travel_hours = float(in_window_visits["travel_hours"].sum())

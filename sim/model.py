@@ -96,14 +96,15 @@ class Model:
         self.dispatcher = Dispatcher(
             self.env, scenario.dispatch, self.supply.kit_seen_complete, self._expected_job_hours
         )
-        self.crews = crews_from_spec(scenario.dispatch)
+        self.crews = crews_from_spec(
+            scenario.dispatch, self.crew_calendar, lambda spec: make_calendar(spec, scenario)
+        )
         self.orders: list[Order] = []
         self.open_orders: dict[str, Order] = {}
         self.visits: list[Visit] = []
         self.awaiting_kit: set[str] = set()  # failed for material, waiting to be re-queued
         self.backlog_hours = 0.0  # expected work of every open order, for quoting
-        hours_per_day = self.crew_calendar.hours_per_week / 7.0
-        self.crew_hours_per_day = hours_per_day * len(self.crews)
+        self.crew_hours_per_day = sum(c.calendar.hours_per_week for c in self.crews) / 7.0
         self.monitor = DailyMonitor(self)
 
     # --- order flow -------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class Model:
     # --- crews ------------------------------------------------------------------------------
     def crew_process(self, crew: Crew):  # type: ignore[no-untyped-def]
         env = self.env
-        calendar = self.crew_calendar
+        calendar = crew.calendar
         while True:
             start = calendar.next_working_time(env.now)
             if start > env.now:
@@ -199,7 +200,7 @@ class Model:
             order.pending_rework,
         )
         end, regular, overtime = installation.work_span(
-            self.crew_calendar, start, travel + on_site, spec.dispatch.max_overtime_hours_per_day
+            crew.calendar, start, travel + on_site, spec.dispatch.max_overtime_hours_per_day
         )
         yield env.timeout(end - start)
         order.visits += 1
@@ -282,7 +283,8 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
     visits = visits_frame(model.visits)
     purchase_orders = purchase_orders_frame(model.supply.purchase_orders)
     timeseries = model.monitor.frame()
-    busy = crew_busy_by_day(visits, model.crew_calendar, model.horizon)
+    calendars = {crew.crew_id: crew.calendar for crew in model.crews}
+    busy = crew_busy_by_day(visits, calendars, model.horizon)
     timeseries = timeseries.merge(busy, on="day", how="left").fillna({"crew_busy_hours": 0.0})
     window = measurement_window(scenario)
     kpis = compute_kpis(
@@ -292,8 +294,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
         purchase_orders,
         timeseries,
         window,
-        model.crew_calendar,
-        len(model.crews),
+        [crew.calendar for crew in model.crews],
     )
     log.debug(
         "simulated %s seed=%d rep=%d: %d orders", scenario.name, seed, replication, len(orders)

@@ -212,6 +212,7 @@ class CrewSpec(Frozen):
     name: str
     home_region: str
     count: Annotated[int, Field(ge=1)] = 1  # identical crews sharing this definition
+    calendar: CalendarSpec | None = None  # this crew's own hours; default: crew_calendar
 
 
 class TravelSpec(Frozen):

@@ -82,13 +82,14 @@ def purchase_orders_frame(purchase_orders: list[PurchaseOrder]) -> pd.DataFrame:
 
 
 def crew_busy_by_day(
-    visits: pd.DataFrame, calendar: WorkCalendar, horizon_hours: float
+    visits: pd.DataFrame, calendars: dict[str, WorkCalendar], horizon_hours: float
 ) -> pd.DataFrame:
     """Crew hours busy per day (travel and on site), regular hours split over the days they
     fall on, overtime counted on the day the visit ends."""
     days = int(np.ceil(horizon_hours / HOURS_PER_DAY)) + 1
     busy = np.zeros(days)
-    for start, end, regular, overtime in zip(
+    for crew_id, start, end, regular, overtime in zip(
+        visits["crew_id"],
         visits["started_at"],
         visits["finished_at"],
         visits["regular_hours"],
@@ -103,6 +104,6 @@ def crew_busy_by_day(
             lo = max(start, day * HOURS_PER_DAY)
             hi = min(end, (day + 1) * HOURS_PER_DAY)
             if hi > lo:
-                busy[day] += calendar.working_hours_between(lo, hi)
+                busy[day] += calendars[crew_id].working_hours_between(lo, hi)
         busy[min(last, days - 1)] += overtime
     return pd.DataFrame({"day": np.arange(days), "crew_busy_hours": busy})

@@ -188,3 +188,18 @@ def test_overtime_is_counted_and_costed() -> None:
     some = simulate(small_scenario(dispatch__max_overtime_hours_per_day=2.0), seed=10)
     assert none.visits["overtime_hours"].sum() == 0
     assert some.visits["overtime_hours"].sum() > 0
+
+
+def test_a_crew_works_to_its_own_calendar() -> None:
+    weekend = {"work_days": ["sat", "sun"], "shift_start_hour": 9.0, "shift_end_hour": 15.0}
+    crews = [
+        {"name": "e", "home_region": "east", "count": 2},
+        {"name": "weekend", "home_region": "west", "calendar": weekend},
+    ]
+    result = simulate(small_scenario(dispatch__crews=crews), seed=12)
+    own = result.visits[result.visits["crew_id"] == "weekend"]
+    assert len(own) > 5
+    calendar = WorkCalendar(MONDAY, [5, 6], 9.0, 15.0)
+    assert all(calendar.is_working(t) for t in own["started_at"])
+    others = result.visits[result.visits["crew_id"] != "weekend"]
+    assert all(WEEKDAYS_8_17.weekday(t) < 5 for t in others["started_at"])
