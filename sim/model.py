@@ -56,7 +56,21 @@ class RunResult:
     timeseries: pd.DataFrame
     kpis: dict[str, float]
     window: tuple[float, float]  # measurement window, hours
+    scenario: Scenario
+    crew_calendars: list[WorkCalendar]
     info: dict[str, Any] = field(default_factory=dict)
+
+    def kpis_after(self, warmup_days: float) -> dict[str, float]:
+        """The KPIs with another warm-up (e.g. one detected by MSER-5), from the same frames."""
+        return compute_kpis(
+            self.scenario,
+            self.orders,
+            self.visits,
+            self.purchase_orders,
+            self.timeseries,
+            measurement_window(self.scenario, warmup_days),
+            self.crew_calendars,
+        )
 
 
 class Model:
@@ -287,14 +301,9 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
     busy = crew_busy_by_day(visits, calendars, model.horizon)
     timeseries = timeseries.merge(busy, on="day", how="left").fillna({"crew_busy_hours": 0.0})
     window = measurement_window(scenario)
+    crew_calendars = [crew.calendar for crew in model.crews]
     kpis = compute_kpis(
-        scenario,
-        orders,
-        visits,
-        purchase_orders,
-        timeseries,
-        window,
-        [crew.calendar for crew in model.crews],
+        scenario, orders, visits, purchase_orders, timeseries, window, crew_calendars
     )
     log.debug(
         "simulated %s seed=%d rep=%d: %d orders", scenario.name, seed, replication, len(orders)
@@ -309,5 +318,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
         timeseries=timeseries,
         kpis=kpis,
         window=window,
+        scenario=scenario,
+        crew_calendars=crew_calendars,
         info={"crews": len(model.crews), "horizon_hours": model.horizon},
     )
