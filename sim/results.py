@@ -3,8 +3,11 @@
 Files: ``manifest.json`` (resolved scenarios with hashes, seeds, replications, warm-up, versions,
 start and end time), ``replications.parquet`` (one row per scenario x replication, a column per
 KPI), ``orders.parquet`` (one row per order), ``summary.csv`` (per scenario and KPI: mean,
-ci_low, ci_high, half_width, n). Every file is written to a temporary name and renamed, so a
-reader never sees half a file.
+ci_low, ci_high, half_width, n), ``comparison.csv`` (paired differences against the baseline).
+Every file is written to a temporary name and renamed, so a reader never sees half a file. Each
+finished replication's orders go to ``orders.parts/`` at once and are gathered into
+``orders.parquet`` at the end, so an interrupted experiment loses nothing and resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,11 +29,23 @@ from sim.kpis import KPI_NAMES
 from sim.scenario import Scenario, scenario_hash
 from sim.statistics import summarize
 
+MANIFEST = "manifest.json"
+REPLICATIONS = "replications.parquet"
+ORDERS = "orders.parquet"
+ORDER_PARTS = "orders.parts"
+SUMMARY = "summary.csv"
+COMPARISON = "comparison.csv"
+RESULT_FILES = (MANIFEST, REPLICATIONS, ORDERS, SUMMARY, COMPARISON, "selection.json")
+
 RIGHT_CENSORING_NOTE = (
     "Orders open at the end are counted in wip_end, left out of lead-time, visit, material "
     "and satisfaction KPIs (which describe orders completed in the window), and counted late in "
     "on_time_rate once their promise date has passed."
 )
+
+
+class ResultsFolderError(Exception):
+    """A results folder that cannot be written or resumed as asked."""
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -63,33 +79,105 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class ResultStore:
-    """Writes one experiment's results folder as replications finish."""
+def scenario_entries(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "hash": scenario_hash(s),
+            "warmup_days": s.run.warmup_days,
+            "duration_days": s.run.duration_days,
+            "resolved": s.model_dump(mode="json"),
+        }
+        for s in scenarios
+    ]
 
-    def __init__(self, folder: Path, scenarios: list[Scenario], seed: int, replications: int):
+
+class ResultStore:
+    """Writes one experiment's results folder as replications finish.
+
+    ``identity`` is what makes two experiments the same one (scenario hashes, base seed, CRN,
+    warm-up rule): ``resume`` continues a folder only when it matches, unless ``force``.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        scenarios: Sequence[Scenario],
+        identity: dict[str, Any],
+        resume: bool = False,
+        force: bool = False,
+        keep_orders: bool = True,
+    ) -> None:
         self.folder = folder
-        self.scenarios = scenarios
-        self.seed = seed
-        self.replications = replications
+        self.scenarios = list(scenarios)
+        self.identity = identity
+        self.keep_orders = keep_orders
         self.started_at = now_iso()
         self.rows: list[dict[str, Any]] = []
-        self.order_frames: list[pd.DataFrame] = []
+        self.extra: dict[str, Any] = {}
+        self._order = {s.name: i for i, s in enumerate(self.scenarios)}
+        if folder.exists() and not folder.is_dir():
+            raise ResultsFolderError(f"{folder} exists and is not a folder")
+        if resume:
+            self._load_previous(force)
+        else:
+            self._clear()
 
+    # --- resume ---------------------------------------------------------------------------
+    def _load_previous(self, force: bool) -> None:
+        manifest_path = self.folder / MANIFEST
+        if not manifest_path.exists():
+            return  # nothing to resume: a fresh start
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            previous_identity = manifest["identity"]
+        except (json.JSONDecodeError, KeyError, OSError) as exc:
+            raise ResultsFolderError(
+                f"{manifest_path}: not a manifest this version can resume ({exc})"
+            ) from None
+        if previous_identity != self.identity and not force:
+            differing = sorted(
+                k
+                for k in set(previous_identity) | set(self.identity)
+                if previous_identity.get(k) != self.identity.get(k)
+            )
+            raise ResultsFolderError(
+                f"{self.folder} holds a different experiment (differs in: "
+                f"{', '.join(differing)}); refusing to resume into it (use --force to discard "
+                "its results, or choose another --out)"
+            )
+        if previous_identity != self.identity:
+            self._clear()
+            return
+        self.started_at = manifest.get("started_at", self.started_at)
+        self.extra = {k: manifest[k] for k in ("warmup",) if manifest.get(k)}
+        path = self.folder / REPLICATIONS
+        if path.exists():
+            self.rows = pd.read_parquet(path).to_dict("records")
+        done = self.done_keys()
+        # Order parts of replications the table does not list were written by a run that died
+        # between the two writes: drop them, the replication will run again.
+        parts = self.folder / ORDER_PARTS
+        if parts.exists():
+            for part in parts.glob("*.parquet"):
+                key = part.stem.rsplit("-", 1)
+                if len(key) != 2 or (key[0], int(key[1])) not in done:
+                    part.unlink()
+
+    def _clear(self) -> None:
+        for name in RESULT_FILES:
+            (self.folder / name).unlink(missing_ok=True)
+        shutil.rmtree(self.folder / ORDER_PARTS, ignore_errors=True)
+
+    def done_keys(self) -> set[tuple[str, int]]:
+        return {(str(r["scenario_hash"]), int(r["replication"])) for r in self.rows}
+
+    # --- writing --------------------------------------------------------------------------
     def manifest(self, finished: bool) -> dict[str, Any]:
         return {
             "kind": "delivery-twin results",
-            "scenarios": [
-                {
-                    "name": s.name,
-                    "hash": scenario_hash(s),
-                    "warmup_days": s.run.warmup_days,
-                    "duration_days": s.run.duration_days,
-                    "resolved": s.model_dump(mode="json"),
-                }
-                for s in self.scenarios
-            ],
-            "base_seed": self.seed,
-            "replications": self.replications,
+            "identity": self.identity,
+            "scenarios": scenario_entries(self.scenarios),
             "replications_done": len(self.rows),
             "complete": finished,
             "kpis": list(KPI_NAMES),
@@ -97,27 +185,63 @@ class ResultStore:
             "versions": versions(),
             "started_at": self.started_at,
             "ended_at": now_iso() if finished else None,
+            **self.extra,
         }
 
-    def add(self, row: dict[str, Any], orders: pd.DataFrame) -> None:
-        """Record one finished replication and rewrite the folder's files atomically."""
+    def add(self, row: dict[str, Any], orders: pd.DataFrame | None) -> None:
+        """Record one finished replication: its orders first, then the table that lists it."""
+        if orders is not None and self.keep_orders:
+            name = f"{row['scenario_hash']}-{row['replication']}.parquet"
+            part = self.folder / ORDER_PARTS / name
+            atomic_write(part, lambda p: orders.to_parquet(p, index=False))
         self.rows.append(row)
-        self.order_frames.append(orders)
-        self._write(finished=False)
-
-    def finish(self) -> None:
-        self._write(finished=True)
+        self._write_tables(finished=False)
 
     def replications_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
-
-    def _write(self, finished: bool) -> None:
-        table = self.replications_frame()
-        atomic_write(self.folder / "replications.parquet", lambda p: table.to_parquet(p))
-        orders = pd.concat(self.order_frames, ignore_index=True)
-        atomic_write(self.folder / "orders.parquet", lambda p: orders.to_parquet(p))
-        summary = summarize(table, list(KPI_NAMES))
-        atomic_write(self.folder / "summary.csv", lambda p: summary.to_csv(p, index=False))
-        atomic_write_text(
-            self.folder / "manifest.json", json.dumps(self.manifest(finished), indent=2) + "\n"
+        frame = pd.DataFrame(self.rows)
+        if frame.empty:
+            return frame
+        rank = frame["scenario"].map(self._order)
+        return (
+            frame.assign(_rank=rank)
+            .sort_values(["_rank", "replication"], kind="stable")
+            .drop(columns="_rank")
+            .reset_index(drop=True)
         )
+
+    def _write_tables(self, finished: bool) -> None:
+        table = self.replications_frame()
+        atomic_write(self.folder / REPLICATIONS, lambda p: table.to_parquet(p, index=False))
+        summary = summarize(table, list(KPI_NAMES))
+        atomic_write(self.folder / SUMMARY, lambda p: summary.to_csv(p, index=False))
+        atomic_write_text(
+            self.folder / MANIFEST, json.dumps(self.manifest(finished), indent=2) + "\n"
+        )
+
+    def write_frame(self, name: str, frame: pd.DataFrame) -> None:
+        atomic_write(self.folder / name, lambda p: frame.to_csv(p, index=False))
+
+    def write_json(self, name: str, data: Any) -> None:
+        atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
+
+    def finish(self) -> None:
+        """Gather the orders and mark the experiment complete."""
+        parts_dir = self.folder / ORDER_PARTS
+        parts = sorted(parts_dir.glob("*.parquet")) if parts_dir.exists() else []
+        if parts:
+            frames = [pd.read_parquet(p) for p in parts]
+            if (self.folder / ORDERS).exists():  # a resumed experiment that had finished once
+                frames.insert(0, pd.read_parquet(self.folder / ORDERS))
+            orders = pd.concat(frames, ignore_index=True).drop_duplicates(
+                ["scenario", "replication", "order_id"]
+            )
+            rank = orders["scenario"].map(self._order)
+            orders = (
+                orders.assign(_rank=rank)
+                .sort_values(["_rank", "replication"], kind="stable")
+                .drop(columns="_rank")
+                .reset_index(drop=True)
+            )
+            atomic_write(self.folder / ORDERS, lambda p: orders.to_parquet(p, index=False))
+            shutil.rmtree(parts_dir, ignore_errors=True)
+        self._write_tables(finished=True)

@@ -60,7 +60,8 @@ def test_run_writes_the_results_folder(tmp_path: Path) -> None:
     assert "lead_time_mean_days" in done.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is True
-    assert manifest["base_seed"] == 5 and manifest["replications"] == 3
+    assert manifest["identity"]["base_seed"] == 5 and manifest["replications_done"] == 3
+    assert manifest["warmup"] == {"method": "scenario", "days": {"short": 10.0}}
     (entry,) = manifest["scenarios"]
     assert entry["name"] == "short" and len(entry["hash"]) == 16
     assert entry["resolved"]["run"]["duration_days"] == 60
