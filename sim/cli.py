@@ -253,7 +253,11 @@ def _run(args: argparse.Namespace, scenarios: list[Scenario], default_out: str) 
             out, scenarios, config.identity(), resume=args.resume, force=args.force,
             keep_orders=config.keep_orders,
         )  # fmt: skip
-        result = run_experiment(config, executor, store, progress)
+        try:
+            result = run_experiment(config, executor, store, progress)
+        except BaseException:
+            store.flush()  # interrupted: leave readable tables of what finished
+            raise
     finally:
         progress.close()
         executor.close()

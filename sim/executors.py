@@ -43,6 +43,7 @@ class SerialExecutor:
 
     name = "serial"
     workers = 1
+    shares_filesystem = True
 
     def imap_unordered(self, fn: Callable[[J], R], jobs: Iterable[J]) -> Iterator[R]:
         for job in jobs:
@@ -69,6 +70,7 @@ class ProcessExecutor:
     """Local worker processes (default: one per core)."""
 
     name = "processes"
+    shares_filesystem = True
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -113,6 +115,7 @@ class DaskExecutor:
     anything else is a scheduler address such as ``tcp://host:8786``."""
 
     name = "dask"
+    shares_filesystem = False
 
     def __init__(
         self, address: str, workers: int | None = None, connect_timeout_s: float = 5.0
@@ -142,6 +145,8 @@ class DaskExecutor:
                 f"{connect_timeout_s:.0f} s: {exc}"
             ) from None
         self.workers = len(self._client.scheduler_info().get("workers", {})) or 1
+        # Workers of a LocalCluster write to our disk; a remote cluster ships orders back.
+        self.shares_filesystem = address == "local"
 
     def imap_unordered(self, fn: Callable[[J], R], jobs: Iterable[J]) -> Iterator[R]:
         from distributed import as_completed

@@ -14,6 +14,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -23,7 +24,7 @@ from sim.comparison import crn_correlations, paired_comparisons
 from sim.executors import Executor, SerialExecutor
 from sim.kpis import KPI_NAMES
 from sim.model import RunResult, simulate
-from sim.results import ResultStore
+from sim.results import ResultStore, write_order_part
 from sim.scenario import Scenario, scenario_hash
 from sim.selection import KimNelson, SelectionResult
 from sim.statistics import summarize
@@ -153,6 +154,7 @@ class Job:
     seed: int
     warmup_days: float | None  # None: the pilot of an auto warm-up, return the whole run
     keep_orders: bool
+    orders_folder: str | None = None  # write the orders part here (a disk shared with us)
 
 
 @dataclass
@@ -180,6 +182,9 @@ def run_job(job: Job) -> JobOutput:
     orders = None
     if job.keep_orders:
         orders = result.orders.assign(scenario=job.scenario.name, replication=job.replication)
+        if job.orders_folder is not None:
+            write_order_part(Path(job.orders_folder), job.scenario_hash, job.replication, orders)
+            orders = None  # written here, in parallel, instead of shipped to the parent
     return JobOutput(job.scenario.name, job.scenario_hash, job.replication, job.seed, kpis, orders)
 
 
@@ -221,6 +226,10 @@ class Experiment:
         self.warmup_days: dict[str, float] = {}
         self.warmup_report: dict[str, Any] = {}
         self._planned = 0
+        shared_disk = getattr(self.executor, "shares_filesystem", False)
+        self._orders_folder = (
+            str(store.parts_folder) if store and shared_disk and config.keep_orders else None
+        )
 
     # --- running jobs ---------------------------------------------------------------------
     def _job(self, name: str, rep: int, warmup: float | None) -> Job:
@@ -232,6 +241,7 @@ class Experiment:
             seed=scenario_seed(self.config.base_seed, name, self.config.crn),
             warmup_days=warmup,
             keep_orders=self.config.keep_orders,
+            orders_folder=self._orders_folder,
         )
 
     def _record(self, output: JobOutput) -> None:

@@ -2,12 +2,12 @@
 
 Files: ``manifest.json`` (resolved scenarios with hashes, seeds, replications, warm-up, versions,
 start and end time), ``replications.parquet`` (one row per scenario x replication, a column per
-KPI), ``orders.parquet`` (one row per order), ``summary.csv`` (per scenario and KPI: mean,
+KPI), ``orders.parquet`` (one row per order; a folder of one parquet file per replication that
+pandas reads as one table), ``summary.csv`` (per scenario and KPI: mean,
 ci_low, ci_high, half_width, n), ``comparison.csv`` (paired differences against the baseline).
-Every file is written to a temporary name and renamed, so a reader never sees half a file. Each
-finished replication's orders go to ``orders.parts/`` at once and are gathered into
-``orders.parquet`` at the end, so an interrupted experiment loses nothing and resumes where it
-stopped.
+Every file is written to a temporary name and renamed, so a reader never sees half a file. A
+finished replication's orders and its row (an appended log line) are saved at once, so an
+interrupted experiment loses nothing and resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -31,11 +32,15 @@ from sim.statistics import summarize
 
 MANIFEST = "manifest.json"
 REPLICATIONS = "replications.parquet"
+# A parquet dataset: one file per replication inside the folder orders.parquet/, which
+# pandas.read_parquet and pyarrow read as one table (they skip the dot-named temporary files).
 ORDERS = "orders.parquet"
-ORDER_PARTS = "orders.parts"
+ORDER_PARTS = ORDERS
+ROW_LOG = "replications.log.jsonl"  # one line per finished replication, appended at once
+TABLE_WRITE_INTERVAL_S = 1.0
 SUMMARY = "summary.csv"
 COMPARISON = "comparison.csv"
-RESULT_FILES = (MANIFEST, REPLICATIONS, ORDERS, SUMMARY, COMPARISON, "selection.json")
+RESULT_FILES = (MANIFEST, REPLICATIONS, SUMMARY, COMPARISON, "selection.json", ROW_LOG)
 
 RIGHT_CENSORING_NOTE = (
     "Orders open at the end are counted in wip_end, left out of lead-time, visit, material "
@@ -92,6 +97,12 @@ def scenario_entries(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
     ]
 
 
+def write_order_part(folder: Path, scenario_hash: str, replication: int, orders: pd.DataFrame):
+    """One replication's orders, written atomically (by a worker, where it shares the disk)."""
+    part = folder / f"{scenario_hash}-{replication:06d}.parquet"
+    atomic_write(part, lambda p: orders.to_parquet(p, index=False))
+
+
 class ResultStore:
     """Writes one experiment's results folder as replications finish.
 
@@ -116,6 +127,9 @@ class ResultStore:
         self.rows: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self._order = {s.name: i for i, s in enumerate(self.scenarios)}
+        self._scenario_entries = scenario_entries(self.scenarios)  # computed once: 10+ ms
+        self._versions = versions()
+        self._tables_written_at = time.monotonic()
         if folder.exists() and not folder.is_dir():
             raise ResultsFolderError(f"{folder} exists and is not a folder")
         if resume:
@@ -152,22 +166,44 @@ class ResultStore:
         self.started_at = manifest.get("started_at", self.started_at)
         self.extra = {k: manifest[k] for k in ("warmup",) if manifest.get(k)}
         path = self.folder / REPLICATIONS
-        if path.exists():
-            self.rows = pd.read_parquet(path).to_dict("records")
+        rows = pd.read_parquet(path).to_dict("records") if path.exists() else []
+        rows.extend(self._logged_rows())
+        unique: dict[tuple[str, int], dict[str, Any]] = {}
+        for row in rows:
+            unique[(str(row["scenario_hash"]), int(row["replication"]))] = row
+        self.rows = list(unique.values())
         done = self.done_keys()
         # Order parts of replications the table does not list were written by a run that died
         # between the two writes: drop them, the replication will run again.
         parts = self.folder / ORDER_PARTS
-        if parts.exists():
-            for part in parts.glob("*.parquet"):
+        if parts.is_dir():
+            for part in parts.iterdir():
                 key = part.stem.rsplit("-", 1)
-                if len(key) != 2 or (key[0], int(key[1])) not in done:
+                torn = part.name.startswith(".")  # a temporary file of a killed writer
+                if torn or len(key) != 2 or (key[0], int(key[1])) not in done:
                     part.unlink()
+
+    def _logged_rows(self) -> list[dict[str, Any]]:
+        """Rows of the append-only log; a torn last line (a killed writer) is ignored."""
+        log_path = self.folder / ROW_LOG
+        if not log_path.exists():
+            return []
+        rows = []
+        for line in log_path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
 
     def _clear(self) -> None:
         for name in RESULT_FILES:
             (self.folder / name).unlink(missing_ok=True)
-        shutil.rmtree(self.folder / ORDER_PARTS, ignore_errors=True)
+        orders = self.folder / ORDER_PARTS
+        if orders.is_dir():
+            shutil.rmtree(orders)
+        else:
+            orders.unlink(missing_ok=True)
 
     def done_keys(self) -> set[tuple[str, int]]:
         return {(str(r["scenario_hash"]), int(r["replication"])) for r in self.rows}
@@ -177,25 +213,40 @@ class ResultStore:
         return {
             "kind": "delivery-twin results",
             "identity": self.identity,
-            "scenarios": scenario_entries(self.scenarios),
+            "scenarios": self._scenario_entries,
             "replications_done": len(self.rows),
             "complete": finished,
             "kpis": list(KPI_NAMES),
             "right_censoring": RIGHT_CENSORING_NOTE,
-            "versions": versions(),
+            "versions": self._versions,
             "started_at": self.started_at,
             "ended_at": now_iso() if finished else None,
             **self.extra,
         }
 
+    @property
+    def parts_folder(self) -> Path:
+        return self.folder / ORDER_PARTS
+
     def add(self, row: dict[str, Any], orders: pd.DataFrame | None) -> None:
-        """Record one finished replication: its orders first, then the table that lists it."""
+        """Record one finished replication: its orders first, then the table that lists it.
+
+        ``orders`` is None when the worker already wrote the part (see write_order_part).
+        """
         if orders is not None and self.keep_orders:
-            name = f"{row['scenario_hash']}-{row['replication']}.parquet"
-            part = self.folder / ORDER_PARTS / name
-            atomic_write(part, lambda p: orders.to_parquet(p, index=False))
+            write_order_part(self.parts_folder, row["scenario_hash"], row["replication"], orders)
         self.rows.append(row)
-        self._write_tables(finished=False)
+        # The row is safe once its log line is written; the tables follow at most every second.
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / ROW_LOG).open("a", encoding="utf-8") as log_file:
+            log_file.write(json.dumps(row, default=float) + "\n")
+        if time.monotonic() - self._tables_written_at >= TABLE_WRITE_INTERVAL_S:
+            self._write_tables(finished=False)
+
+    def flush(self) -> None:
+        """Write the tables now (after an interruption, before leaving)."""
+        if self.rows:
+            self._write_tables(finished=False)
 
     def replications_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.rows)
@@ -210,10 +261,12 @@ class ResultStore:
         )
 
     def _write_tables(self, finished: bool) -> None:
+        self._tables_written_at = time.monotonic()
         table = self.replications_frame()
         atomic_write(self.folder / REPLICATIONS, lambda p: table.to_parquet(p, index=False))
-        summary = summarize(table, list(KPI_NAMES))
-        atomic_write(self.folder / SUMMARY, lambda p: summary.to_csv(p, index=False))
+        if finished:  # readers of a partial folder summarise replications.parquet themselves
+            summary = summarize(table, list(KPI_NAMES))
+            atomic_write(self.folder / SUMMARY, lambda p: summary.to_csv(p, index=False))
         atomic_write_text(
             self.folder / MANIFEST, json.dumps(self.manifest(finished), indent=2) + "\n"
         )
@@ -225,23 +278,6 @@ class ResultStore:
         atomic_write_text(self.folder / name, json.dumps(data, indent=2) + "\n")
 
     def finish(self) -> None:
-        """Gather the orders and mark the experiment complete."""
-        parts_dir = self.folder / ORDER_PARTS
-        parts = sorted(parts_dir.glob("*.parquet")) if parts_dir.exists() else []
-        if parts:
-            frames = [pd.read_parquet(p) for p in parts]
-            if (self.folder / ORDERS).exists():  # a resumed experiment that had finished once
-                frames.insert(0, pd.read_parquet(self.folder / ORDERS))
-            orders = pd.concat(frames, ignore_index=True).drop_duplicates(
-                ["scenario", "replication", "order_id"]
-            )
-            rank = orders["scenario"].map(self._order)
-            orders = (
-                orders.assign(_rank=rank)
-                .sort_values(["_rank", "replication"], kind="stable")
-                .drop(columns="_rank")
-                .reset_index(drop=True)
-            )
-            atomic_write(self.folder / ORDERS, lambda p: orders.to_parquet(p, index=False))
-            shutil.rmtree(parts_dir, ignore_errors=True)
+        """Mark the experiment complete."""
         self._write_tables(finished=True)
+        (self.folder / ROW_LOG).unlink(missing_ok=True)

@@ -171,17 +171,16 @@ def test_resume_refuses_a_different_experiment(tmp_path: Path) -> None:
     assert forced.returncode == 0, forced.stderr
 
 
-def _wait_for_rows(path: Path, rows: int, proc: subprocess.Popen, limit: float = 120) -> None:
+def _wait_for_rows(folder: Path, rows: int, proc: subprocess.Popen, limit: float = 120) -> None:
+    """Until the run has saved ``rows`` replications (its append-only row log)."""
     deadline = time.monotonic() + limit
+    log = folder / "replications.log.jsonl"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"run ended early: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            if len(pd.read_parquet(path)) >= rows:
-                return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
+        if log.exists() and len(log.read_text().splitlines()) >= rows:
+            return
+        time.sleep(0.02)
     raise AssertionError("the run never got going")
 
 
@@ -193,11 +192,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+REPS = 60  # long enough (a few seconds) to interrupt in the middle
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("reference")
     scenario = overlay(folder, "base", days=120)
-    done = twin("run", str(scenario), "--reps", "24", "--out", str(folder / "out"), "--quiet")
+    done = twin("run", str(scenario), "--reps", str(REPS), "--out", str(folder / "out"), "--quiet")
     assert done.returncode == 0, done.stderr
     return scenario, pd.read_parquet(folder / "out" / "replications.parquet")
 
@@ -208,13 +210,13 @@ def reference(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 def test_interrupted_run_resumes_to_the_same_table(tmp_path: Path, reference, how: str) -> None:
     scenario, expected = reference
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--reps", "24", "--workers", "2",
+    cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--reps", str(REPS), "--workers", "2",
            "--out", str(out), "--quiet"]  # fmt: skip
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        _wait_for_rows(out / "replications.parquet", 3, proc)
+        _wait_for_rows(out, 3, proc)
         if how == "sigint":
             proc.send_signal(signal.SIGINT)
         else:
@@ -229,13 +231,15 @@ def test_interrupted_run_resumes_to_the_same_table(tmp_path: Path, reference, ho
         assert proc.returncode == 1
         assert "a worker process died" in stderr
     partial = pd.read_parquet(out / "replications.parquet")
-    assert 3 <= len(partial) < 24
+    assert 3 <= len(partial) < REPS
     assert json.loads((out / "manifest.json").read_text())["complete"] is False
-    resumed = twin("run", str(scenario), "--reps", "24", "--out", str(out), "--resume", "--quiet")
+    resumed = twin(
+        "run", str(scenario), "--reps", str(REPS), "--out", str(out), "--resume", "--quiet"
+    )
     assert resumed.returncode == 0, resumed.stderr
     table = pd.read_parquet(out / "replications.parquet")
     assert table["replication"].is_unique
     pd.testing.assert_frame_equal(table, expected)
     orders = pd.read_parquet(out / "orders.parquet")
-    assert sorted(orders["replication"].unique()) == list(range(24))
-    assert not (out / "orders.parts").exists()
+    assert sorted(orders["replication"].unique()) == list(range(REPS))
+    assert not [p for p in (out / "orders.parquet").iterdir() if p.name.startswith(".")]
