@@ -241,7 +241,13 @@ def _config(args: argparse.Namespace, scenarios: list[Scenario]) -> ExperimentCo
     )
 
 
-def _run(args: argparse.Namespace, scenarios: list[Scenario], default_out: str) -> int:
+def _run(
+    args: argparse.Namespace,
+    scenarios: list[Scenario],
+    default_out: str,
+    record: dict[str, Any] | None = None,
+) -> int:
+    """Run an experiment over ``scenarios``; ``record`` goes into the manifest as is."""
     config = _config(args, scenarios)
     config.validate()
     out = Path(args.out) if args.out else Path("results") / default_out
@@ -253,6 +259,7 @@ def _run(args: argparse.Namespace, scenarios: list[Scenario], default_out: str) 
             out, scenarios, config.identity(), resume=args.resume, force=args.force,
             keep_orders=config.keep_orders,
         )  # fmt: skip
+        store.extra.update(record or {})
         try:
             result = run_experiment(config, executor, store, progress)
         except BaseException:
@@ -302,7 +309,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     base = _load(args.scenario)
     variants = sweep_scenarios(base, args.set or [], args.lhs, args.seed)
     scenarios = [base] + [v for v, _ in variants]
-    return _run(args, scenarios, f"sweep-{base.name}")
+    points = [{"scenario": v.name, "overrides": o} for v, o in variants]
+    return _run(
+        args, scenarios, f"sweep-{base.name}", {"sweep": {"base": base.name, "points": points}}
+    )
 
 
 # --- parser ----------------------------------------------------------------------------------

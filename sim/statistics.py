@@ -39,6 +39,10 @@ def summarize(
     """One row per scenario and KPI: mean, sd, ci_low, ci_high, half_width, n."""
     rows = []
     for scenario, group in replications.groupby("scenario", sort=False):
+        # The warm-up each scenario's KPIs were measured after, reported beside them.
+        extra = {"warmup_days": group["warmup_days"].iloc[0]} if "warmup_days" in group else {}
         for kpi in kpis:
-            rows.append({"scenario": scenario, "kpi": kpi, **t_interval(group[kpi], confidence)})
+            rows.append(
+                {"scenario": scenario, "kpi": kpi, **t_interval(group[kpi], confidence), **extra}
+            )
     return pd.DataFrame(rows)

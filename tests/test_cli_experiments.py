@@ -75,6 +75,10 @@ def test_sweep_full_factorial(tmp_path: Path) -> None:
     resolved = manifest["scenarios"][4]["resolved"]
     assert [c["count"] for c in resolved["dispatch"]["crews"]] == [3, 3, 3]
     assert resolved["dispatch"]["rule"] == "shortest_job"
+    point = manifest["sweep"]["points"][3]
+    assert point["overrides"] == {"dispatch.crews.*.count": 3, "dispatch.rule": "shortest_job"}
+    summary = pd.read_csv(out / "summary.csv")
+    assert (summary["warmup_days"] == 10).all()
 
 
 def test_sweep_latin_hypercube(tmp_path: Path) -> None:
