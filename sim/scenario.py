@@ -104,7 +104,6 @@ class OrdersSpec(Frozen):
     size_fixtures: DistributionSpec  # rounded to a whole number, at least 1
     value_per_fixture: DistributionSpec  # currency per fixture, revenue on completion
     bom: tuple[BomLineSpec, ...] = ()
-    cancel_probability: Probability = 0.0  # reserved for later; orders are not cancelled yet
 
     @model_validator(mode="after")
     def _regions(self) -> OrdersSpec:
