@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from calibration.history import add_history_check_arguments, cmd_history_check
 from sim import __version__
 from sim.executors import ClusterUnreachable, Executor, ExecutorError, make_executor
 from sim.experiment import (
@@ -363,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", help="scenario TOML files")
     _experiment_options(compare, compare=True)
     compare.set_defaults(func=cmd_compare)
+
+    history = sub.add_parser("history", help="historical exports: check them")
+    history_sub = history.add_subparsers(dest="history_command", required=True)
+    history_check = history_sub.add_parser(
+        "check", help="validate an export folder: problems with file, line, column, reason"
+    )
+    add_history_check_arguments(history_check)
+    history_check.set_defaults(func=cmd_history_check)
 
     sweep = sub.add_parser("sweep", help="vary scenario keys: full factorial or Latin hypercube")
     sweep.add_argument("scenario", help="base scenario TOML file")
