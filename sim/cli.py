@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from calibration.commands import register as register_calibration_commands
 from calibration.history import add_history_check_arguments, cmd_history_check
 from sim import __version__
 from sim.executors import ClusterUnreachable, Executor, ExecutorError, make_executor
@@ -372,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_history_check_arguments(history_check)
     history_check.set_defaults(func=cmd_history_check)
+
+    register_calibration_commands(sub)
 
     sweep = sub.add_parser("sweep", help="vary scenario keys: full factorial or Latin hypercube")
     sweep.add_argument("scenario", help="base scenario TOML file")
