@@ -41,7 +41,7 @@ def test_recovers_the_truth_within_stated_tolerances(calibrated, truth) -> None:
     points; predicted satisfaction 6 points; exact for the promise and the hand-off meeting."""
     fit, true = calibrated.scenario, truth
     created = calibrated.history.tables["orders"]["created_at"]
-    per_weekday = created.dt.weekday.value_counts().sort_index().to_numpy()
+    per_weekday = created.dt.day_of_week.value_counts().sort_index().to_numpy()
     per_month = created.dt.month.value_counts().sort_index().to_numpy()
     for f, t, n in zip(fit.arrivals.weekday_factors, true.arrivals.weekday_factors, per_weekday,
                        strict=True):  # fmt: skip
