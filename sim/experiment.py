@@ -24,7 +24,7 @@ from sim.comparison import crn_correlations, paired_comparisons
 from sim.executors import Executor, SerialExecutor
 from sim.kpis import KPI_NAMES
 from sim.model import RunResult, simulate
-from sim.results import ResultStore, write_order_part
+from sim.results import ORDERS, TIMESERIES, ResultStore, write_part
 from sim.scenario import Scenario, scenario_hash
 from sim.selection import KimNelson, SelectionResult
 from sim.statistics import summarize
@@ -154,7 +154,7 @@ class Job:
     seed: int
     warmup_days: float | None  # None: the pilot of an auto warm-up, return the whole run
     keep_orders: bool
-    orders_folder: str | None = None  # write the orders part here (a disk shared with us)
+    results_dir: str | None = None  # write the frames here (a disk shared with the parent)
 
 
 @dataclass
@@ -165,6 +165,7 @@ class JobOutput:
     seed: int
     kpis: dict[str, float]
     orders: pd.DataFrame | None
+    timeseries: pd.DataFrame | None = None
     run: RunResult | None = None  # only for warm-up pilots
 
 
@@ -179,13 +180,22 @@ def run_job(job: Job) -> JobOutput:
         if job.warmup_days == job.scenario.run.warmup_days
         else result.kpis_after(job.warmup_days)
     )
-    orders = None
-    if job.keep_orders:
-        orders = result.orders.assign(scenario=job.scenario.name, replication=job.replication)
-        if job.orders_folder is not None:
-            write_order_part(Path(job.orders_folder), job.scenario_hash, job.replication, orders)
-            orders = None  # written here, in parallel, instead of shipped to the parent
-    return JobOutput(job.scenario.name, job.scenario_hash, job.replication, job.seed, kpis, orders)
+    orders, timeseries = frames_of(result, job.keep_orders)
+    if job.results_dir is not None:  # written here, in parallel, instead of shipped to the parent
+        folder, key = Path(job.results_dir), (job.scenario_hash, job.replication)
+        if orders is not None:
+            write_part(folder, ORDERS, *key, orders)
+        write_part(folder, TIMESERIES, *key, timeseries)
+        orders = timeseries = None
+    return JobOutput(job.scenario.name, job.scenario_hash, job.replication, job.seed, kpis,
+                     orders, timeseries)  # fmt: skip
+
+
+def frames_of(result: RunResult, keep_orders: bool) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """The per-replication frames a results folder keeps, labelled with scenario and rep."""
+    labels = {"scenario": result.scenario_name, "replication": result.replication}
+    orders = result.orders.assign(**labels) if keep_orders else None
+    return orders, result.timeseries.assign(**labels)
 
 
 @dataclass
@@ -227,9 +237,7 @@ class Experiment:
         self.warmup_report: dict[str, Any] = {}
         self._planned = 0
         shared_disk = getattr(self.executor, "shares_filesystem", False)
-        self._orders_folder = (
-            str(store.parts_folder) if store and shared_disk and config.keep_orders else None
-        )
+        self._results_dir = str(store.folder) if store and shared_disk else None
 
     # --- running jobs ---------------------------------------------------------------------
     def _job(self, name: str, rep: int, warmup: float | None) -> Job:
@@ -241,7 +249,7 @@ class Experiment:
             seed=scenario_seed(self.config.base_seed, name, self.config.crn),
             warmup_days=warmup,
             keep_orders=self.config.keep_orders,
-            orders_folder=self._orders_folder,
+            results_dir=self._results_dir,
         )
 
     def _record(self, output: JobOutput) -> None:
@@ -256,7 +264,7 @@ class Experiment:
         self.rows.append(row)
         self._done.add((output.scenario, output.replication))
         if self.store:
-            self.store.add(row, output.orders)
+            self.store.add(row, output.orders, output.timeseries)
         if self.progress:
             self.progress(len(self._done), self._planned)
 
@@ -328,11 +336,12 @@ class Experiment:
                         "short to reach steady state")  # fmt: skip
         for run in sorted(runs, key=lambda r: (names.index(r.scenario_name), r.replication)):
             kpis = run.kpis_after(days)
-            orders = None
-            if self.config.keep_orders:
-                orders = run.orders.assign(scenario=run.scenario_name, replication=run.replication)
-            self._record(JobOutput(run.scenario_name, self._hashes[run.scenario_name],
-                                   run.replication, run.seed, kpis, orders))  # fmt: skip
+            orders, timeseries = frames_of(run, self.config.keep_orders)
+            name = run.scenario_name
+            output = JobOutput(
+                name, self._hashes[name], run.replication, run.seed, kpis, orders, timeseries
+            )
+            self._record(output)
 
     def _initial_replications(self) -> int:
         n = self.config.replications

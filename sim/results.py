@@ -35,7 +35,8 @@ REPLICATIONS = "replications.parquet"
 # A parquet dataset: one file per replication inside the folder orders.parquet/, which
 # pandas.read_parquet and pyarrow read as one table (they skip the dot-named temporary files).
 ORDERS = "orders.parquet"
-ORDER_PARTS = ORDERS
+TIMESERIES = "timeseries.parquet"  # daily backlog, WIP, stock... per scenario and replication
+DATASETS = (ORDERS, TIMESERIES)
 ROW_LOG = "replications.log.jsonl"  # one line per finished replication, appended at once
 TABLE_WRITE_INTERVAL_S = 1.0
 SUMMARY = "summary.csv"
@@ -97,10 +98,13 @@ def scenario_entries(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
     ]
 
 
-def write_order_part(folder: Path, scenario_hash: str, replication: int, orders: pd.DataFrame):
-    """One replication's orders, written atomically (by a worker, where it shares the disk)."""
-    part = folder / f"{scenario_hash}-{replication:06d}.parquet"
-    atomic_write(part, lambda p: orders.to_parquet(p, index=False))
+def write_part(
+    results_dir: Path, dataset: str, scenario_hash: str, replication: int, frame: pd.DataFrame
+) -> None:
+    """One replication's rows of a dataset (orders, time series), written atomically, by a
+    worker where it shares the disk."""
+    part = results_dir / dataset / f"{scenario_hash}-{replication:06d}.parquet"
+    atomic_write(part, lambda p: frame.to_parquet(p, index=False))
 
 
 class ResultStore:
@@ -173,10 +177,12 @@ class ResultStore:
             unique[(str(row["scenario_hash"]), int(row["replication"]))] = row
         self.rows = list(unique.values())
         done = self.done_keys()
-        # Order parts of replications the table does not list were written by a run that died
-        # between the two writes: drop them, the replication will run again.
-        parts = self.folder / ORDER_PARTS
-        if parts.is_dir():
+        # Parts of replications the table does not list were written by a run that died between
+        # the two writes: drop them, the replication will run again.
+        for dataset in DATASETS:
+            parts = self.folder / dataset
+            if not parts.is_dir():
+                continue
             for part in parts.iterdir():
                 key = part.stem.rsplit("-", 1)
                 torn = part.name.startswith(".")  # a temporary file of a killed writer
@@ -199,11 +205,12 @@ class ResultStore:
     def _clear(self) -> None:
         for name in RESULT_FILES:
             (self.folder / name).unlink(missing_ok=True)
-        orders = self.folder / ORDER_PARTS
-        if orders.is_dir():
-            shutil.rmtree(orders)
-        else:
-            orders.unlink(missing_ok=True)
+        for dataset in DATASETS:
+            path = self.folder / dataset
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
 
     def done_keys(self) -> set[tuple[str, int]]:
         return {(str(r["scenario_hash"]), int(r["replication"])) for r in self.rows}
@@ -224,17 +231,21 @@ class ResultStore:
             **self.extra,
         }
 
-    @property
-    def parts_folder(self) -> Path:
-        return self.folder / ORDER_PARTS
+    def add(
+        self,
+        row: dict[str, Any],
+        orders: pd.DataFrame | None = None,
+        timeseries: pd.DataFrame | None = None,
+    ) -> None:
+        """Record one finished replication: its frames first, then the table that lists it.
 
-    def add(self, row: dict[str, Any], orders: pd.DataFrame | None) -> None:
-        """Record one finished replication: its orders first, then the table that lists it.
-
-        ``orders`` is None when the worker already wrote the part (see write_order_part).
+        A frame is None when the worker already wrote its part (see write_part).
         """
+        key = (row["scenario_hash"], row["replication"])
         if orders is not None and self.keep_orders:
-            write_order_part(self.parts_folder, row["scenario_hash"], row["replication"], orders)
+            write_part(self.folder, ORDERS, *key, orders)
+        if timeseries is not None:
+            write_part(self.folder, TIMESERIES, *key, timeseries)
         self.rows.append(row)
         # The row is safe once its log line is written; the tables follow at most every second.
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,9 @@ def test_run_writes_the_results_folder(tmp_path: Path) -> None:
     assert row["mean"] == pytest.approx(reps["lead_time_mean_days"].mean())
     orders = pd.read_parquet(out / "orders.parquet")
     assert set(orders["replication"]) == {0, 1, 2}
+    series = pd.read_parquet(out / "timeseries.parquet")
+    assert {"day", "backlog", "wip", "scenario", "replication", "stock_hub"} <= set(series.columns)
+    assert len(series) == 3 * 60  # one row per day (midnight) of the 60-day run, per rep
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
