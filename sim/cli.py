@@ -270,6 +270,7 @@ def _run(
     finally:
         progress.close()
         executor.close()
+    report_line = _write_report_after_run(out, enabled=not args.no_report)
     if args.json:
         print(json.dumps(machine_readable(result, out), default=_json_default))
         return 0
@@ -279,6 +280,34 @@ def _run(
         print_precision(result)
         print_selection(result)
     print(f"results written to {out}/")
+    if report_line:
+        print(report_line)
+    return 0
+
+
+def _write_report_after_run(out: Path, enabled: bool) -> str | None:
+    """The report of a finished run; its failure leaves the results intact and says so."""
+    if not enabled:
+        return None
+    from sim.report import ReportError, write_report
+
+    try:
+        outcome = write_report(out)
+    except ReportError as exc:
+        print(f"warning: report not written: {exc}", file=sys.stderr)
+        return None
+    return f"report written to {outcome.path}"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import ReportError, write_report
+
+    try:
+        outcome = write_report(Path(args.results))
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    note = " (partial results: the experiment did not finish)" if outcome.partial else ""
+    print(f"report written to {outcome.path}{note}")
     return 0
 
 
@@ -344,6 +373,7 @@ def _experiment_options(parser: argparse.ArgumentParser, compare: bool) -> None:
     where.add_argument("--force", action="store_true", help="with --resume: discard a mismatch")
     where.add_argument("--quiet", action="store_true", help="print only where results went")
     where.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    where.add_argument("--no-report", action="store_true", help="do not write report.html")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -375,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     history_check.set_defaults(func=cmd_history_check)
 
     register_calibration_commands(sub)
+
+    report = sub.add_parser("report", help="write report.html for a results folder")
+    report.add_argument("results", help="results folder (results/<name>)")
+    report.set_defaults(func=cmd_report)
 
     sweep = sub.add_parser("sweep", help="vary scenario keys: full factorial or Latin hypercube")
     sweep.add_argument("scenario", help="base scenario TOML file")

@@ -354,6 +354,8 @@ class Experiment:
         self._decide_warmup()
         if self.store:
             self.store.extra["warmup"] = self.warmup_report
+            self.store.extra["baseline"] = self.config.baseline_name
+            self.store.extra["confidence"] = self.config.confidence
         names = [s.name for s in self.config.scenarios]
         self.ensure(dict.fromkeys(names, self._initial_replications()))
         precision_report = self._precision_rounds(names) if self.config.precision else None

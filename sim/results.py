@@ -169,6 +169,9 @@ class ResultStore:
             return
         self.started_at = manifest.get("started_at", self.started_at)
         self.extra = {k: manifest[k] for k in ("warmup",) if manifest.get(k)}
+        # Summaries of the earlier, shorter table would now be stale: they are written anew.
+        for stale in (SUMMARY, COMPARISON, "selection.json"):
+            (self.folder / stale).unlink(missing_ok=True)
         path = self.folder / REPLICATIONS
         rows = pd.read_parquet(path).to_dict("records") if path.exists() else []
         rows.extend(self._logged_rows())
