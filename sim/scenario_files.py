@@ -40,6 +40,25 @@ class ResolvedScenarioFile:
     data: dict[str, Any]
     origins: dict[tuple[str, ...], Path] = field(default_factory=dict)
     overridden: list[tuple[tuple[str, ...], Path, Path]] = field(default_factory=list)
+    ancestors: dict[Path, set[Path]] = field(default_factory=dict)  # file -> all it extends
+
+    def conflicts(self) -> list[tuple[tuple[str, ...], Path, Path]]:
+        """Keys that two unrelated overlays set to different values (the later one wins).
+
+        An overlay overriding what it extends is the point of an overlay; two files that do not
+        extend one another disagreeing is worth a warning."""
+        return [
+            (key, earlier, later)
+            for key, earlier, later in self.overridden
+            if earlier not in self.ancestors.get(later, set())
+        ]
+
+    def conflict_messages(self) -> list[str]:
+        return [
+            f"{'.'.join(key)} is set differently by {earlier} and {later}; "
+            f"{later.name} wins (the later one)"
+            for key, earlier, later in self.conflicts()
+        ]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -82,7 +101,11 @@ def _record_origin(
 
 
 def _linearize(
-    path: Path, stack: tuple[Path, ...], seen: list[Path], raws: dict[Path, dict[str, Any]]
+    path: Path,
+    stack: tuple[Path, ...],
+    seen: list[Path],
+    raws: dict[Path, dict[str, Any]],
+    ancestors: dict[Path, set[Path]],
 ) -> None:
     """Post-order walk of the extends graph; a file shared by several bases is applied once."""
     if path in stack:
@@ -102,7 +125,8 @@ def _linearize(
             raise ScenarioError(
                 [f"{path}: key 'extends' names {base_name!r}, which does not exist"]
             )
-        _linearize(base_path, (*stack, path), seen, raws)
+        _linearize(base_path, (*stack, path), seen, raws, ancestors)
+        ancestors.setdefault(path, set()).update({base_path, *ancestors.get(base_path, set())})
     seen.append(path)
     raws[path] = raw
 
@@ -117,8 +141,9 @@ def resolve_file(path: str | Path) -> ResolvedScenarioFile:
     top = Path(path).resolve()
     order: list[Path] = []
     raws: dict[Path, dict[str, Any]] = {}
-    _linearize(top, (), order, raws)
-    resolved = ResolvedScenarioFile(data={})
+    ancestors: dict[Path, set[Path]] = {}
+    _linearize(top, (), order, raws, ancestors)
+    resolved = ResolvedScenarioFile(data={}, ancestors=ancestors)
     for file in order:
         raw = dict(raws[file])
         if file != top:
@@ -195,6 +220,31 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load, merge and validate a scenario file. Raises ScenarioError listing every problem."""
     top = Path(path).resolve()
     resolved = resolve_file(top)
-    for key_path, earlier, later in resolved.overridden:
-        log.debug("%s overrides %s from %s", later, ".".join(key_path), earlier)
+    for message in resolved.conflict_messages():
+        log.warning("%s", message)
     return validate_resolved(resolved, top)
+
+
+def apply_overlay(base: Scenario, overlay: str | Path, name: str | None = None) -> Scenario:
+    """``base`` with the keys that ``overlay`` itself sets (its ``extends`` is ignored).
+
+    This is how a policy overlay written against the bundled baseline is applied to a
+    calibrated scenario: tables merge key by key, other values are replaced.
+    """
+    path = Path(overlay).resolve()
+    raw = _read_toml(path)
+    raw.pop("extends", None)
+    overlay_name = raw.pop("name", None)
+    resolved = ResolvedScenarioFile(data=_plain_copy(base.model_dump(mode="python")))
+    resolved.data.pop("name", None)
+    _merge(resolved.data, raw, path, resolved)
+    resolved.data["name"] = name or overlay_name or path.stem
+    return validate_resolved(resolved, path)
+
+
+def _plain_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_copy(v) for v in value]
+    return value

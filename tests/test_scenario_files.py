@@ -147,3 +147,36 @@ def test_missing_file() -> None:
 def test_bundled_example_overlays_load() -> None:
     for path in sorted(SCENARIOS.rglob("*.toml")):
         assert load_scenario(path).name
+
+
+def test_two_overlays_disagreeing_warn_with_both_files(tmp_path: Path, caplog) -> None:
+    write(tmp_path, "a.toml", BASE + "[promise]\nfixed_days = 5.0\n")
+    write(tmp_path, "b.toml", BASE + "[promise]\nfixed_days = 7.0\n")
+    top = write(tmp_path, "top.toml", 'extends = ["a.toml", "b.toml"]\n')
+    with caplog.at_level("WARNING"):
+        assert load_scenario(top).promise.fixed_days == 7.0
+    (message,) = [r.getMessage() for r in caplog.records if "set differently" in r.getMessage()]
+    assert "promise.fixed_days" in message
+    assert str(tmp_path / "a.toml") in message and str(tmp_path / "b.toml") in message
+    assert "b.toml wins (the later one)" in message
+
+
+def test_an_overlay_overriding_its_base_does_not_warn(tmp_path: Path, caplog) -> None:
+    path = write(tmp_path, "kit.toml", BASE + "[promise]\nfixed_days = 5.0\n")
+    with caplog.at_level("WARNING"):
+        load_scenario(path)
+    assert not [r for r in caplog.records if "set differently" in r.getMessage()]
+
+
+def test_apply_overlay_to_another_base(tmp_path: Path, baseline) -> None:
+    from sim.scenario_files import apply_overlay
+    from sim.sweep import apply_overrides
+
+    other = apply_overrides(baseline, {"promise.fixed_days": 9.0}, "other")
+    path = write(tmp_path, "kit.toml", BASE + "[dispatch]\nkit_check = true\n")
+    applied = apply_overlay(other, path)
+    assert applied.name == "kit" and applied.dispatch.kit_check
+    assert applied.promise.fixed_days == 9.0  # the base's own values stay
+    bad = write(tmp_path, "bad.toml", BASE + "[dispatch]\nkit_chek = true\n")
+    with pytest.raises(ScenarioError, match="did you mean 'kit_check'"):
+        apply_overlay(other, bad)
