@@ -299,6 +299,28 @@ def _write_report_after_run(out: Path, enabled: bool) -> str | None:
     return f"report written to {outcome.path}"
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sim.demo import run_demo
+
+    if args.reps < 2:
+        raise UsageError(f"--reps must be at least 2, got {args.reps}")
+    out = Path(args.out)
+    print("calibrating the bundled sample history, then comparing the policies ...")
+    executor = make_executor(args.workers, None)
+    progress = ProgressBar(enabled=not args.quiet)
+    try:
+        outcome = run_demo(out, args.reps, executor, progress)
+    finally:
+        progress.close()
+        executor.close()
+    if not args.quiet:
+        print_comparison(outcome.experiment)
+    print(f"calibrated scenario: {outcome.calibrated}")
+    print(f"calibration report: {outcome.calibration_report}")
+    print(f"report written to {outcome.report.path}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report import ReportError, write_report
 
@@ -405,6 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     history_check.set_defaults(func=cmd_history_check)
 
     register_calibration_commands(sub)
+
+    demo = sub.add_parser("demo", help="calibrate the bundled sample and compare every policy")
+    demo.add_argument("--reps", type=int, default=10, help="replications per scenario (10)")
+    demo.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    demo.add_argument("--out", default="results/demo", help="results folder (results/demo)")
+    demo.add_argument("--quiet", action="store_true", help="print only where results went")
+    demo.set_defaults(func=cmd_demo)
 
     report = sub.add_parser("report", help="write report.html for a results folder")
     report.add_argument("results", help="results folder (results/<name>)")

@@ -59,13 +59,25 @@ def travel_hours(spec: TravelSpec, home_region: str, order_region: str) -> float
     return spec.within_region_hours if home_region == order_region else spec.between_regions_hours
 
 
-def visit_outcome(spec: InstallationSpec, u_absent: float, u_rework: float, kit_ok: bool) -> str:
-    """The outcome of a visit from the order's pre-drawn uniforms and the kit on the van."""
+def visit_outcome(
+    spec: InstallationSpec,
+    u_absent: float,
+    u_rework: float,
+    kit_ok: bool,
+    rework_probability: float | None = None,
+) -> str:
+    """The outcome of a visit from the order's pre-drawn uniforms and the kit on the van.
+
+    ``rework_probability`` is the one in force at the visit (it falls as installers learn, see
+    sim/policies/voice_of_customer.py); None means the scenario's. The uniform stays the
+    order's own, so a lower probability turns exactly the marginal visits into successes.
+    """
     if u_absent < spec.customer_absent_probability:
         return "customer_absent"
     if not kit_ok:
         return "missing_material"
-    if u_rework < spec.rework_probability:
+    p = spec.rework_probability if rework_probability is None else rework_probability
+    if u_rework < p:
         return "rework"
     return "completed"
 

@@ -8,6 +8,11 @@ Right-censoring: orders still open at the end are
 - counted as late in ``on_time_rate`` when their promise date has passed by the end of the run
   (an open order past its promise is late); orders whose promise lies after the end are left out
   of ``on_time_rate`` because their outcome is not known.
+
+``cost`` adds the policies' resources from the daily series (sim/policies/ledger.py): meeting
+person-hours at ``costs.meeting_hour`` and hired flex-crew hours at ``costs.flex_crew_hour``;
+flex-crew hours also count as available hours in ``crew_utilization``, since their visits count
+as busy.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ def compute_kpis(
         (timeseries["day"] * HOURS_PER_DAY >= start) & (timeseries["day"] * HOURS_PER_DAY < end)
     ]
     inventory_value_mean = _mean(days["inventory_value"]) if len(days) else 0.0
+    # policy resources (sim/policies/ledger.py): meeting person-hours, hired flex-crew hours
+    meeting_hours = float(days["meeting_hours"].sum()) if "meeting_hours" in days else 0.0
+    flex_hours = float(days["flex_crew_hours"].sum()) if "flex_crew_hours" in days else 0.0
     years = (end - start) / (HOURS_PER_DAY * DAYS_PER_YEAR)
 
     pos = purchase_orders[
@@ -98,6 +106,8 @@ def compute_kpis(
         + inventory_value_mean * scenario.supply.holding_cost_rate_per_year * years
         + float(pos["premium"].sum())
         + len(pos) * costs.purchase_order_fixed
+        + meeting_hours * costs.meeting_hour
+        + flex_hours * costs.flex_crew_hour
     )
     revenue = float(done["value"].sum())
     lead = done["lead_time_days"]
@@ -115,8 +125,9 @@ def compute_kpis(
         "visits_per_order": _mean(done["visits"].astype(float)),
         "material_wait_mean_days": _mean(done["material_wait_hours"] / HOURS_PER_DAY),
         "stockout_share": _mean(done["met_stockout"].astype(float)),
-        "crew_utilization": (busy_hours + overtime_hours) / available_hours
-        if available_hours > 0
+        # flex crews' visits are busy hours, so their paid hours count as available
+        "crew_utilization": (busy_hours + overtime_hours) / (available_hours + flex_hours)
+        if available_hours + flex_hours > 0
         else float("nan"),
         "inventory_value_mean": inventory_value_mean,
         "satisfaction_rate": _mean(done["satisfied"].astype(float)),

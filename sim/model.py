@@ -23,6 +23,11 @@ from sim.handoff import Handoff
 from sim.installation import Visit
 from sim.kpis import compute_kpis, measurement_window
 from sim.orders import Order, orders_frame
+from sim.policies.committee import Committee
+from sim.policies.forecast_capacity import CapacityPlanner
+from sim.policies.ledger import PolicyLedger
+from sim.policies.shared_kpi import dispatch_by_promise, effective_promise
+from sim.policies.voice_of_customer import VoiceOfCustomer
 from sim.promise import quoted_promise_days
 from sim.scenario import CalendarSpec, Scenario
 from sim.streams import RandomStreams
@@ -108,7 +113,12 @@ class Model:
             on_stock_visible=self._notify_dispatch,
         )
         self.dispatcher = Dispatcher(
-            self.env, scenario.dispatch, self.supply.kit_seen_complete, self._expected_job_hours
+            self.env,
+            scenario.dispatch,
+            self.supply.kit_seen_complete,
+            self.expected_job_hours,
+            by_promise=dispatch_by_promise(scenario),
+            honour_priority=scenario.committee.enabled and scenario.committee.prioritize,
         )
         self.crews = crews_from_spec(
             scenario.dispatch, self.crew_calendar, lambda spec: make_calendar(spec, scenario)
@@ -120,9 +130,33 @@ class Model:
         self.backlog_hours = 0.0  # expected work of every open order, for quoting
         self.crew_hours_per_day = sum(c.calendar.hours_per_week for c in self.crews) / 7.0
         self.monitor = DailyMonitor(self)
+        # Policies (sim/policies). Parameters they change over time are read at each use.
+        self.promise_spec = effective_promise(scenario)
+        self.rework_probability = inst.rework_probability
+        self.overtime_allowance_hours = scenario.dispatch.max_overtime_hours_per_day
+        self.ledger = PolicyLedger(
+            self.horizon,
+            rework_probability=self.rework_probability,
+            overtime_allowance_hours=self.overtime_allowance_hours,
+        )
+        self.committee = Committee(self) if scenario.committee.enabled else None
+        self.voice_of_customer = (
+            VoiceOfCustomer(
+                scenario.voice_of_customer,
+                self.env,
+                self.office_calendar,
+                self.horizon,
+                self.ledger,
+                self.rework_probability,
+                self._set_rework_probability,
+            )
+            if scenario.voice_of_customer.enabled
+            else None
+        )
+        self.capacity = CapacityPlanner(self) if scenario.forecast_capacity.enabled else None
 
     # --- order flow -------------------------------------------------------------------------
-    def _expected_job_hours(self, order: Order) -> float:
+    def expected_job_hours(self, order: Order) -> float:
         inst = self.scenario.installation
         return inst.setup_hours + inst.hours_per_fixture * order.size_fixtures
 
@@ -130,8 +164,8 @@ class Model:
         now = self.env.now
         self.orders.append(order)
         self.open_orders[order.order_id] = order
-        job_hours = self._expected_job_hours(order)
-        promise = self.scenario.promise
+        job_hours = self.expected_job_hours(order)
+        promise = self.promise_spec
         if promise.policy == "fixed":
             days = promise.fixed_days
         else:
@@ -178,12 +212,37 @@ class Model:
     def _notify_dispatch(self) -> None:
         self.dispatcher.notify()
 
+    def _set_rework_probability(self, p: float) -> None:
+        self.rework_probability = p
+
     # --- crews ------------------------------------------------------------------------------
     def crew_process(self, crew: Crew):  # type: ignore[no-untyped-def]
         env = self.env
         calendar = crew.calendar
         while True:
             start = calendar.next_working_time(env.now)
+            if start > env.now:
+                yield env.timeout(start - env.now)
+                continue
+            order = self.dispatcher.take(crew, env.now)
+            if order is None:
+                yield self.dispatcher.wait()
+                continue
+            yield from self.visit(crew, order)
+
+    def flex_crew_process(self, crew: Crew, capacity: CapacityPlanner):  # type: ignore[no-untyped-def]
+        """A hired crew: takes jobs like the others, but only while it is hired."""
+        env = self.env
+        calendar = crew.calendar
+        while True:
+            until = capacity.active_until
+            if env.now >= until:
+                yield capacity.activation()
+                continue
+            start = calendar.next_working_time(env.now)
+            if start >= until:
+                yield env.timeout(until - env.now)
+                continue
             if start > env.now:
                 yield env.timeout(start - env.now)
                 continue
@@ -205,7 +264,9 @@ class Model:
             visit_number, lambda: self.factory.streams.extra(*order.key)
         )
         kit_ok = self.supply.pick_for_visit(order)
-        outcome = installation.visit_outcome(inst, u_absent, u_rework, kit_ok)
+        outcome = installation.visit_outcome(
+            inst, u_absent, u_rework, kit_ok, self.rework_probability
+        )
         travel = installation.travel_hours(spec.dispatch.travel, crew.home_region, order.region)
         on_site = installation.on_site_hours(
             inst,
@@ -214,7 +275,7 @@ class Model:
             order.pending_rework,
         )
         end, regular, overtime = installation.work_span(
-            crew.calendar, start, travel + on_site, spec.dispatch.max_overtime_hours_per_day
+            crew.calendar, start, travel + on_site, self.overtime_allowance_hours
         )
         yield env.timeout(end - start)
         order.visits += 1
@@ -233,6 +294,8 @@ class Model:
                 overtime_hours=overtime,
             )
         )
+        if crew.flex and self.capacity is not None:
+            self.capacity.after_flex_visit(crew, start, end)
         self._after_visit(order, outcome)
 
     def _after_visit(self, order: Order, outcome: str) -> None:
@@ -262,7 +325,7 @@ class Model:
         order.completed_at = now
         del self.open_orders[order.order_id]
         order.pending_rework = False
-        self.backlog_hours -= self._expected_job_hours(order)
+        self.backlog_hours -= self.expected_job_hours(order)
         customers.judge(order, self.scenario.customers)
         delay = customers.referral_delay_hours(order, self.scenario.customers, self.referral_delay)
         if delay is not None and now + delay < self.horizon:
@@ -286,7 +349,39 @@ class Model:
         for crew in self.crews:
             self.env.process(self.crew_process(crew))
         self.env.process(self.monitor.process())
+        if self.committee is not None:
+            self.env.process(self.committee.process())
+        if self.voice_of_customer is not None:
+            self.env.process(self.voice_of_customer.process())
+        if self.capacity is not None:
+            for crew in self.capacity.flex_crews:
+                self.env.process(self.flex_crew_process(crew, self.capacity))
+            self.env.process(self.capacity.process())
         self.env.run(until=self.horizon)
+
+    def all_crews(self) -> list[Crew]:
+        """Regular crews and any flex crews (those are costed from the ledger, not calendars)."""
+        return self.crews + (self.capacity.flex_crews if self.capacity is not None else [])
+
+    def policy_info(self) -> dict[str, Any]:
+        """What the policies did in this run, for reports and tests."""
+        info: dict[str, Any] = {}
+        if self.committee is not None:
+            info["committee"] = vars(self.committee.counts).copy()
+        if self.voice_of_customer is not None:
+            info["voice_of_customer"] = {
+                "sessions": self.voice_of_customer.sessions,
+                "rework_probability": self.ledger.history("rework_probability"),
+            }
+        if self.capacity is not None:
+            plans = self.capacity.plans
+            info["forecast_capacity"] = {
+                "plans": len(plans),
+                "boosted_plans": sum(p.boosted for p in plans),
+                "forecast_days": [(p.at, p.forecast_days) for p in plans],
+                "flex_windows": list(self.capacity.windows),
+            }
+        return info
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResult:
@@ -297,9 +392,10 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
     visits = visits_frame(model.visits)
     purchase_orders = purchase_orders_frame(model.supply.purchase_orders)
     timeseries = model.monitor.frame()
-    calendars = {crew.crew_id: crew.calendar for crew in model.crews}
+    calendars = {crew.crew_id: crew.calendar for crew in model.all_crews()}
     busy = crew_busy_by_day(visits, calendars, model.horizon)
     timeseries = timeseries.merge(busy, on="day", how="left").fillna({"crew_busy_hours": 0.0})
+    timeseries = model.ledger.add_to(timeseries)
     window = measurement_window(scenario)
     crew_calendars = [crew.calendar for crew in model.crews]
     kpis = compute_kpis(
@@ -320,5 +416,5 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> RunResu
         window=window,
         scenario=scenario,
         crew_calendars=crew_calendars,
-        info={"crews": len(model.crews), "horizon_hours": model.horizon},
+        info={"crews": len(model.crews), "horizon_hours": model.horizon, **model.policy_info()},
     )

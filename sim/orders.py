@@ -55,6 +55,11 @@ class Order:
     satisfied: bool | None = None
     satisfaction_probability: float = math.nan
     referred: bool = False
+    # set by a delivery committee (sim/policies/committee.py)
+    priority: bool = False  # at the front of the dispatch queue
+    informed: bool = False  # the customer was told a new date
+    informed_at: float | None = None
+    revised_promise_at: float | None = None  # the new date the customer was told
     # bookkeeping for the inventory (not exported)
     shortfall: dict[str, int] = field(default_factory=dict)
     reserved: bool = False
@@ -106,6 +111,10 @@ _EXPORTED = [
     "satisfied",
     "satisfaction_probability",
     "referred",
+    "priority",
+    "informed",
+    "informed_at",
+    "revised_promise_at",
 ]
 assert set(_EXPORTED) <= {f.name for f in fields(Order)}
 
@@ -122,6 +131,8 @@ def orders_frame(orders: list[Order], hours_to_days: float = 1 / 24) -> pd.DataF
         "ready_at",
         "first_visit_at",
         "completed_at",
+        "informed_at",
+        "revised_promise_at",
     ):
         frame[column] = frame[column].astype("float64")
     frame["satisfied"] = frame["satisfied"].astype("boolean")

@@ -253,6 +253,10 @@ class CustomersSpec(Frozen):
     satisfaction_per_late_day: float = -0.25
     satisfaction_per_lead_time_day: float = -0.02
     satisfaction_per_revisit: float = -0.5
+    # per day late *after* the customer was told of the delay (e.g. by a delivery committee):
+    # notice softens lateness, so it lies between 0 and satisfaction_per_late_day. Assumed, not
+    # fitted; None = notice changes nothing (the same coefficient as satisfaction_per_late_day).
+    satisfaction_per_late_day_informed: float | None = None
     referral_probability: Probability = 0.0  # a satisfied customer brings one new order
     referral_delay_days: DistributionSpec | None = None
 
@@ -260,6 +264,14 @@ class CustomersSpec(Frozen):
     def _referral_delay(self) -> CustomersSpec:
         if self.referral_probability > 0 and self.referral_delay_days is None:
             raise ValueError("referral_probability > 0 needs referral_delay_days")
+        informed = self.satisfaction_per_late_day_informed
+        late = self.satisfaction_per_late_day
+        if informed is not None and not min(late, 0.0) <= informed <= max(late, 0.0):
+            raise ValueError(
+                f"satisfaction_per_late_day_informed ({informed}) must lie between 0 and "
+                f"satisfaction_per_late_day ({late}): advance notice can soften lateness, not "
+                "worsen it or make it pleasant"
+            )
         return self
 
 
@@ -269,6 +281,123 @@ class CostsSpec(Frozen):
     travel_per_hour: NonNegative = 15.0  # vehicle cost on top of crew time
     revisit: NonNegative = 60.0  # admin and materials per failed visit
     purchase_order_fixed: NonNegative = 25.0  # per purchase order placed
+    meeting_hour: NonNegative = 60.0  # per person-hour in policy meetings (committee, VoC)
+    flex_crew_hour: NonNegative = 75.0  # per shift hour of a hired flex crew, busy or idle
+
+
+def _check_recurrence(what: str, period_days: float, weekday: str | None) -> None:
+    if weekday is not None and period_days % 7 != 0:
+        raise ValueError(
+            f"{what}.period_days ({period_days}) must be a whole number of weeks when "
+            f"{what} is held on a fixed weekday ({weekday!r})"
+        )
+
+
+class CommitteeSpec(Frozen):
+    """A recurring cross-functional delivery committee (sales, projects, supply chain).
+
+    At each meeting it reviews open orders at risk of missing their promise and, for each (most
+    urgent promise first), secures and expedites its kit, moves it to the front of the dispatch
+    queue and tells the customer a new date. See sim/policies/committee.py for the rules.
+    """
+
+    enabled: bool = False
+    period_days: Annotated[float, Field(ge=1.0)] = 7.0  # days between meetings
+    meeting_weekday: Weekday | None = None  # None: every period_days from start_day
+    meeting_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = 9.0  # hour of day it starts
+    start_day: NonNegative = 0.0  # days after start_date before the first meeting
+    duration_hours: NonNegative = 1.0  # length of one meeting, hours (costed per member)
+    members: Annotated[int, Field(ge=1)] = 3  # people in the meeting (count)
+    # An order is at risk when its promise is due within risk_horizon_days (or has passed, with
+    # include_late_orders) and the committee's expected completion is later than the promise
+    # minus risk_margin_days (a negative margin: only orders expected to be that many days late).
+    risk_horizon_days: NonNegative = 2.0  # look-ahead, days
+    risk_margin_days: float = 0.0  # days
+    include_late_orders: bool = True  # also act on open orders already past their promise
+    max_orders_per_meeting: Annotated[int, Field(ge=1)] | None = None  # None: no limit (count)
+    reserve_kit: bool = True  # reserve stock now for at-risk orders not yet holding their kit
+    expedite_shortfall: bool = True  # expedite the kit's shortfall where the supplier can
+    prioritize: bool = True  # at-risk orders go to the front of the dispatch queue
+    inform_customer: bool = True  # tell the customer a new date (customers.*_informed)
+
+    @model_validator(mode="after")
+    def _schedule(self) -> CommitteeSpec:
+        _check_recurrence("committee", self.period_days, self.meeting_weekday)
+        return self
+
+
+class VoiceOfCustomerSpec(Frozen):
+    """A recurring session where installers hear after-sales feedback and learn from it.
+
+    After each session the rework probability closes ``learning_rate`` of its gap to the floor:
+    p_after = floor + (p_before - floor) * (1 - learning_rate).
+    """
+
+    enabled: bool = False
+    period_days: Annotated[float, Field(ge=1.0)] = 30.0  # days between sessions (monthly)
+    meeting_weekday: Weekday | None = None  # None: every period_days from start_day
+    meeting_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = 15.0  # hour of day it starts
+    start_day: NonNegative = 28.0  # days after start_date before the first session
+    duration_hours: NonNegative = 2.0  # length of one session, hours (costed per attendee)
+    attendees: Annotated[int, Field(ge=1)] = 12  # installers and after-sales staff (count)
+    learning_rate: Probability = 0.2  # share of the gap (p - floor) closed per session
+    rework_probability_floor: Probability = 0.04  # rework never falls below this
+
+    @model_validator(mode="after")
+    def _schedule(self) -> VoiceOfCustomerSpec:
+        _check_recurrence("voice_of_customer", self.period_days, self.meeting_weekday)
+        return self
+
+
+class SharedKpiSpec(Frozen):
+    """On-time delivery as a share of everyone's performance score.
+
+    With a positive weight sales quote from backlog and stock (capable-to-promise) at
+    confidence = base_confidence + weight * (max_confidence - base_confidence), and dispatch
+    orders by promise date. Weight 0 changes nothing.
+    """
+
+    weight: Probability = 0.0  # share of the performance score that is on-time delivery
+    base_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6  # quote confidence, weight->0
+    max_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95  # quote confidence, weight 1
+
+    @model_validator(mode="after")
+    def _confidences(self) -> SharedKpiSpec:
+        if self.max_confidence < self.base_confidence:
+            raise ValueError(
+                f"shared_kpi.max_confidence ({self.max_confidence}) must not be below "
+                f"base_confidence ({self.base_confidence})"
+            )
+        return self
+
+    @property
+    def confidence(self) -> float:
+        return self.base_confidence + self.weight * (self.max_confidence - self.base_confidence)
+
+
+class ForecastCapacitySpec(Frozen):
+    """A recurring planning round that forecasts the load and adds capacity for one period.
+
+    Forecast load = expected work of open orders + expected arrivals' work over horizon_days
+    (arrival rate x mean job hours), in working days of the regular crews' job capacity. Above
+    threshold_days, the next period_days get extra overtime allowance and/or flex crews.
+    """
+
+    enabled: bool = False
+    period_days: Annotated[float, Field(ge=1.0)] = 7.0  # days between planning rounds
+    planning_weekday: Weekday | None = None  # None: every period_days from start_day
+    planning_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = 7.0  # hour of day of the round
+    start_day: NonNegative = 0.0  # days after start_date before the first round
+    horizon_days: Positive = 7.0  # days of expected arrivals added to the open work
+    threshold_days: NonNegative = 8.0  # act above this many working days of crew capacity
+    extra_overtime_hours_per_day: NonNegative = 0.0  # added to the overtime allowance, hours
+    flex_crews: Annotated[int, Field(ge=0)] = 0  # extra crews hired for the period (count)
+    flex_home_region: str | None = None  # depot of the flex crews; None: the first crew's
+
+    @model_validator(mode="after")
+    def _schedule(self) -> ForecastCapacitySpec:
+        _check_recurrence("forecast_capacity", self.period_days, self.planning_weekday)
+        return self
 
 
 class Scenario(Frozen):
@@ -288,6 +417,10 @@ class Scenario(Frozen):
     installation: InstallationSpec = InstallationSpec()
     customers: CustomersSpec = CustomersSpec()
     costs: CostsSpec = CostsSpec()
+    committee: CommitteeSpec = CommitteeSpec()
+    voice_of_customer: VoiceOfCustomerSpec = VoiceOfCustomerSpec()
+    shared_kpi: SharedKpiSpec = SharedKpiSpec()
+    forecast_capacity: ForecastCapacitySpec = ForecastCapacitySpec()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -305,7 +438,51 @@ class Scenario(Frozen):
                 )
         if self.dispatch.kit_check and not self.orders.bom:
             raise ValueError("dispatch.kit_check needs a bill of materials (orders.bom is empty)")
+        self._policies_have_their_parts()
         return self
+
+    def _policies_have_their_parts(self) -> None:
+        """Refuse a policy overlay on a company that lacks what the policy works on."""
+        office_days = self.office_calendar.work_days
+        voc, forecast = self.voice_of_customer, self.forecast_capacity
+        meetings = [
+            ("committee", self.committee.enabled, self.committee.meeting_weekday),
+            ("voice_of_customer", voc.enabled, voc.meeting_weekday),
+            ("forecast_capacity", forecast.enabled, forecast.planning_weekday),
+        ]
+        for section, enabled, weekday in meetings:
+            if enabled and weekday is not None and weekday not in office_days:
+                raise ValueError(
+                    f"{section} meets on {weekday!r}, which is not an office work day "
+                    f"(office_calendar.work_days {list(office_days)})"
+                )
+        committee = self.committee
+        uses_kits = committee.enabled and (committee.reserve_kit or committee.expedite_shortfall)
+        if uses_kits and not self.orders.bom:
+            raise ValueError(
+                "committee.reserve_kit / committee.expedite_shortfall need a bill of "
+                "materials (orders.bom is empty); set them to false"
+            )
+        expediting = any(s.expedite_lead_time_days for s in self.supply.suppliers)
+        if committee.enabled and committee.expedite_shortfall and not expediting:
+            raise ValueError(
+                "committee.expedite_shortfall needs a supplier that offers expediting "
+                "(no supply.suppliers entry has expedite_lead_time_days); set "
+                "committee.expedite_shortfall = false or add an expedite option"
+            )
+        if voc.enabled and voc.rework_probability_floor > self.installation.rework_probability:
+            raise ValueError(
+                f"voice_of_customer.rework_probability_floor ({voc.rework_probability_floor}) "
+                f"is above installation.rework_probability "
+                f"({self.installation.rework_probability}): sessions would raise rework"
+            )
+        region = forecast.flex_home_region
+        flex = forecast.enabled and forecast.flex_crews > 0
+        if flex and region is not None and region not in self.orders.regions:
+            raise ValueError(
+                f"forecast_capacity.flex_home_region {region!r} is not in orders.regions "
+                f"{sorted(self.orders.regions)}"
+            )
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -2,9 +2,10 @@
 
 A file may say ``extends = "baseline.toml"`` or a list of files (paths relative to the file).
 Bases are merged in order, then the file itself; tables merge key by key, every other value
-(arrays included) is replaced whole. ``name`` is never inherited: a file without one is named
-after its stem. Every error names the file that set the offending key, the key path, the value
-and the rule broken.
+(arrays included, and distributions: tables with a ``kind``) is replaced whole. ``name`` is
+never inherited: a file without one is named after its stem. Every error names the file that
+set the offending key, the key path, the value and the rule broken. Two overlays that do not
+extend one another and set a key differently get a warning naming both (the later one wins).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ResolvedScenarioFile:
         return [
             (key, earlier, later)
             for key, earlier, later in self.overridden
-            if earlier not in self.ancestors.get(later, set())
+            if earlier not in self.ancestors.get(later, set()) and key != ("description",)
         ]
 
     def conflict_messages(self) -> list[str]:
@@ -82,7 +83,8 @@ def _merge(
 ) -> None:
     for key, value in source.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
+        # A table with a `kind` is a distribution: replaced whole, never mixed with another kind.
+        if isinstance(value, dict) and isinstance(target.get(key), dict) and "kind" not in value:
             _merge(target[key], value, source_path, resolved, path)
             continue
         if key in target and target[key] != value and path in resolved.origins:
@@ -226,19 +228,30 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def apply_overlay(base: Scenario, overlay: str | Path, name: str | None = None) -> Scenario:
-    """``base`` with the keys that ``overlay`` itself sets (its ``extends`` is ignored).
+    """``base`` with the keys that ``overlay`` and the overlays it extends set.
 
     This is how a policy overlay written against the bundled baseline is applied to a
-    calibrated scenario: tables merge key by key, other values are replaced.
+    calibrated scenario: every file of its extends graph is applied except the root scenarios
+    (files that extend nothing, such as the baseline), tables key by key.
     """
     path = Path(overlay).resolve()
-    raw = _read_toml(path)
-    raw.pop("extends", None)
-    overlay_name = raw.pop("name", None)
-    resolved = ResolvedScenarioFile(data=_plain_copy(base.model_dump(mode="python")))
+    order: list[Path] = []
+    raws: dict[Path, dict[str, Any]] = {}
+    ancestors: dict[Path, set[Path]] = {}
+    _linearize(path, (), order, raws, ancestors)
+    resolved = ResolvedScenarioFile(
+        data=_plain_copy(base.model_dump(mode="python")), ancestors=ancestors
+    )
     resolved.data.pop("name", None)
-    _merge(resolved.data, raw, path, resolved)
-    resolved.data["name"] = name or overlay_name or path.stem
+    for file in order:
+        if file not in ancestors:
+            continue  # a root scenario: the base takes its place
+        raw = dict(raws[file])
+        raw.pop("name", None)
+        _merge(resolved.data, raw, file, resolved)
+    for message in resolved.conflict_messages():
+        log.warning("%s", message)
+    resolved.data["name"] = name or raws[path].get("name") or path.stem
     return validate_resolved(resolved, path)
 
 

@@ -145,7 +145,13 @@ class Supply:
 
     # --- demand -------------------------------------------------------------------------
     def reserve(self, order: Order) -> bool:
-        """Allocate the order's materials; backorder the rest. True when the kit is complete."""
+        """Allocate the order's materials; backorder the rest. True when the kit is complete.
+
+        Reserving twice (a committee secured the kit before hand-off reserves it again) changes
+        nothing: an order holds one reservation.
+        """
+        if order.reserved:
+            return not order.shortfall
         now = self.env.now
         order.reserved = True
         order.material_requested_at = now
@@ -305,6 +311,25 @@ class Supply:
             self._on_stock_visible()
         if self.spec.review == "continuous":
             self._replenish(state)
+
+    def expedite(self, sku: str, qty: int) -> PurchaseOrder | None:
+        """Place an expedited purchase order (at the supplier's premium), e.g. for a committee.
+
+        None when there is nothing to order or the SKU's supplier offers no faster option.
+        """
+        state = self.skus[sku]
+        if qty <= 0 or state.unlimited or not self.can_expedite(sku):
+            return None
+        log.debug("expediting %d x %s on request", qty, sku)
+        return self._place(state, qty, expedite=True)
+
+    def can_expedite(self, sku: str) -> bool:
+        return self.suppliers[self.skus[sku].spec.supplier].expedite_lead_time is not None
+
+    def mean_lead_days(self, sku: str) -> float:
+        """The mean regular lead time of the SKU's supplier, days (for planners' estimates)."""
+        state = self.skus[sku]
+        return 0.0 if state.unlimited else self.suppliers[state.spec.supplier].lead_time.mean
 
     def _schedule_expedite(self, order: Order, sku: str) -> None:
         after = self.spec.expedite_after_days

@@ -203,3 +203,18 @@ def test_a_crew_works_to_its_own_calendar() -> None:
     assert all(calendar.is_working(t) for t in own["started_at"])
     others = result.visits[result.visits["crew_id"] != "weekend"]
     assert all(WEEKDAYS_8_17.weekday(t) < 5 for t in others["started_at"])
+
+
+def test_reserving_twice_holds_one_reservation() -> None:
+    """Regression: a committee reserved a kit before hand-off, and hand-off reserved it again,
+    which queued the order twice for the same SKU."""
+    from sim.model import Model
+
+    model = Model(small_scenario(supply__reserve_at="handoff"), seed=1, replication=0)
+    model.run()
+    order = next(o for o in model.orders if o.shortfall)
+    state = model.supply.skus[next(iter(order.shortfall))]
+    queued, short = list(state.backorders).count(order), dict(order.shortfall)
+    assert model.supply.reserve(order) is False
+    assert list(state.backorders).count(order) == queued == 1
+    assert order.shortfall == short
