@@ -2,7 +2,8 @@
 
 From the bundled two-year sample history it calibrates a baseline, applies every policy overlay
 in ``scenarios/policies/`` (each alone, and the full delivery programme) to it, compares them
-all with the calibrated baseline under common random numbers, and writes the report.
+all with the calibrated baseline under common random numbers, runs a one-at-a-time
+sensitivity of the programme's assumptions, and writes the report.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sim.report import ReportOutcome, write_report
 from sim.results import ResultStore
 from sim.scenario import Scenario
 from sim.scenario_files import apply_overlay, load_scenario
+from sim.sensitivity import run_sensitivity
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +64,7 @@ def run_demo(
     executor: Executor | None = None,
     progress: Progress | None = None,
     seed: int = 2026,
+    sensitivity_replications: int = 4,
 ) -> DemoOutcome:
     template = load_scenario(SCENARIOS / "baseline.toml")
     calibration = calibrate(
@@ -78,5 +81,12 @@ def run_demo(
     store = ResultStore(out, scenarios, config.identity())
     store.extra["demo"] = {"calibrated_from": "calibration/sample/history"}
     result = run_experiment(config, executor, store, progress)
+    bundle_path = SCENARIOS / "policies" / "delivery_programme.toml"
+    bundle = next((s for s in scenarios if s.name == "delivery-programme"), None)
+    if bundle is not None and sensitivity_replications > 0:
+        sensitivity = run_sensitivity(
+            bundle, bundle_path, sensitivity_replications, executor, progress, seed
+        )
+        store.write_frame("sensitivity.csv", sensitivity.table)
     report = write_report(out)
     return DemoOutcome(calibrated_path, calibration_report, result, report)

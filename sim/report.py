@@ -217,6 +217,55 @@ def _figure(chart: Chart) -> str:
     )
 
 
+def tornado_png(table: pd.DataFrame, kpi: str) -> bytes:
+    """A tornado chart of one KPI: each assumption at 50 % and 150 %, widest swing on top."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    rows = table[(table["kpi"] == kpi) & table["swing"].notna()].sort_values("swing")
+    fig = Figure(figsize=(7.5, 0.42 * len(rows) + 1.6), dpi=110)
+    ax = fig.add_subplot()
+    bundle = float(rows["bundle"].iloc[0]) if len(rows) else 0.0
+    y = range(len(rows))
+    ax.barh(list(y), rows["low"] - bundle, left=bundle, color="#56B4E9", label="parameter at 50 %")
+    ax.barh(
+        list(y), rows["high"] - bundle, left=bundle, color="#E69F00", label="parameter at 150 %"
+    )
+    ax.axvline(bundle, color="#333333", lw=1)
+    ax.set_yticks(list(y), [str(p) for p in rows["parameter"]], fontsize=8)
+    label = kpi.replace("_", " ")
+    ax.set_xlabel(f"{label} ({_unit(kpi) or 'value'}); line = bundle as assumed")
+    top = rows.iloc[-1]["parameter"] if len(rows) else "none"
+    ax.set_title(f"{label.capitalize()} is most sensitive to\n{top}", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _sensitivity(results_dir: Path) -> str:
+    path = results_dir / "sensitivity.csv"
+    if not path.exists():
+        return ""
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path} is corrupt: {exc}") from None
+    parts = ['<h2 id="sensitivity">Which assumptions matter</h2>',
+             "<p>Each assumed policy parameter of the bundle at 50 % and 150 % of its value, one "
+             "at a time, under common random numbers; bars show the KPI's mean over the "
+             "replications against the bundle as assumed.</p>"]  # fmt: skip
+    for kpi in dict.fromkeys(table["kpi"]):
+        data = base64.b64encode(tornado_png(table, kpi)).decode("ascii")
+        parts.append(f'<figure id="tornado-{esc(kpi)}"><img alt="tornado {esc(kpi)}" '
+                     f'src="data:image/png;base64,{data}"></figure>')  # fmt: skip
+    return "\n".join(parts)
+
+
 def _methods(data: dict[str, Any]) -> str:
     manifest, reps = data["manifest"], data["reps"]
     identity = manifest.get("identity", {})
@@ -299,6 +348,7 @@ def report_html(results_dir: Path, charts: list[Chart], data: dict[str, Any]) ->
                 parts.append(_table(frame))
             else:
                 parts.append("<p>No differences in the model inputs.</p>")
+    parts.append(_sensitivity(results_dir))
     parts.append(_methods(data))
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
