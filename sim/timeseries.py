@@ -88,22 +88,26 @@ def crew_busy_by_day(
     fall on, overtime counted on the day the visit ends."""
     days = int(np.ceil(horizon_hours / HOURS_PER_DAY)) + 1
     busy = np.zeros(days)
-    for crew_id, start, end, regular, overtime in zip(
-        visits["crew_id"],
-        visits["started_at"],
-        visits["finished_at"],
-        visits["regular_hours"],
-        visits["overtime_hours"],
-        strict=True,
-    ):
-        first, last = int(start // HOURS_PER_DAY), int(end // HOURS_PER_DAY)
-        if first == last:
-            busy[first] += regular + overtime  # the common one-day visit
-            continue
-        for day in range(first, min(last, days - 1) + 1):
-            lo = max(start, day * HOURS_PER_DAY)
-            hi = min(end, (day + 1) * HOURS_PER_DAY)
+    start = visits["started_at"].to_numpy(dtype=float)
+    end = visits["finished_at"].to_numpy(dtype=float)
+    first = (start // HOURS_PER_DAY).astype(int)
+    last = (end // HOURS_PER_DAY).astype(int)
+    one_day = first == last
+    # The common one-day visit, vectorised; visits over midnight are split day by day.
+    hours = visits["regular_hours"].to_numpy(dtype=float) + visits["overtime_hours"].to_numpy(
+        dtype=float
+    )
+    np.add.at(busy, first[one_day], hours[one_day])
+    spanning = visits.loc[~one_day]
+    for crew_id, lo_t, hi_t, overtime in zip(
+        spanning["crew_id"], spanning["started_at"], spanning["finished_at"],
+        spanning["overtime_hours"], strict=True,
+    ):  # fmt: skip
+        first_day, last_day = int(lo_t // HOURS_PER_DAY), int(hi_t // HOURS_PER_DAY)
+        for day in range(first_day, min(last_day, days - 1) + 1):
+            lo = max(lo_t, day * HOURS_PER_DAY)
+            hi = min(hi_t, (day + 1) * HOURS_PER_DAY)
             if hi > lo:
                 busy[day] += calendars[crew_id].working_hours_between(lo, hi)
-        busy[min(last, days - 1)] += overtime
+        busy[min(last_day, days - 1)] += overtime
     return pd.DataFrame({"day": np.arange(days), "crew_busy_hours": busy})
