@@ -9,7 +9,6 @@ scenario says so.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from calibration.fits import (
 from calibration.fits.result import apply_params
 from calibration.history import LoadedHistory, load_history
 from sim.distributions import build
-from sim.scenario import Scenario
+from sim.scenario import Scenario, plain_data
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +57,6 @@ class CalibrationResult:
     template: str
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _mutable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _mutable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mutable(v) for v in value]
-    return value
 
 
 def _describe(fit: FitResult) -> str:
@@ -93,7 +84,7 @@ def _ensure_skus(
     supplier_names = [s["name"] for s in suppliers]
     pos = tables.get("purchase_orders")
     rate = float(data["arrivals"]["base_rate_per_day"])
-    mean_size = build(_spec(data["orders"]["size_fixtures"])).mean
+    mean_size = build(data["orders"]["size_fixtures"]).mean
     review_days = float(supply.get("review_period_days", 7.0))
     for line in data["orders"].get("bom", []):
         sku = line["sku"]
@@ -109,9 +100,7 @@ def _ensure_skus(
                     "purchase_orders.csv rows for it or a supplier in the template"
                 ]
             )
-        lead = build(
-            _spec(next(s for s in suppliers if s["name"] == supplier)["lead_time_days"])
-        ).mean
+        lead = build(next(s for s in suppliers if s["name"] == supplier)["lead_time_days"]).mean
         daily = rate * (line.get("qty_per_fixture", 0.0) * mean_size + line.get("qty_per_order", 0))
         reorder = math.ceil(daily * (lead + review_days) * 1.25)
         order_up_to = reorder + max(1, math.ceil(daily * review_days * 2))
@@ -122,14 +111,6 @@ def _ensure_skus(
             "assumed: exports hold no stock levels; (s,S) from demand x (lead time + review) "
             "x 1.25 and two review periods of demand; unit_cost unknown (0)"
         )
-
-
-def _spec(value: Any) -> Any:
-    from pydantic import TypeAdapter
-
-    from sim.distributions import DistributionSpec
-
-    return TypeAdapter(DistributionSpec).validate_python(value)
 
 
 def calibrate(
@@ -149,7 +130,7 @@ def calibrate(
         raise CalibrationError(["calibration needs a template scenario for policies and costs"])
     orders = tables["orders"]
     start = orders["created_at"].min().normalize().date()
-    base = _mutable(template.model_dump(mode="python"))
+    base = plain_data(template.model_dump(mode="python"))
     fits: list[FitResult] = []
     refused: list[str] = []
     notes: list[str] = []
@@ -237,7 +218,3 @@ def calibrate(
         notes=notes,
         seconds=time.perf_counter() - started,
     )
-
-
-def today() -> str:
-    return dt.date.today().isoformat()

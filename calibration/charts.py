@@ -12,8 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+from sim.charts import PALETTE
 
 
 def figure(width: float = 6.0, height: float = 3.6):  # type: ignore[no-untyped-def]

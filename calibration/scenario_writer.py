@@ -11,14 +11,7 @@ from tomlkit.items import AoT, Item, Table
 
 from calibration.calibrate import CalibrationResult
 from sim.results import atomic_write_text
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+from sim.scenario import plain_data
 
 
 def _short(text: str, limit: int = 400) -> str:
@@ -68,7 +61,7 @@ def scenario_toml(result: CalibrationResult, source: str) -> str:
     for note in result.notes:
         doc.add(tomlkit.comment(f"- {_short(note, 200)}"))
     doc.add(tomlkit.nl())
-    for key, value in _plain(result.data).items():
+    for key, value in plain_data(result.data, drop_none=True).items():
         doc[key] = value
     for path, comment in result.provenance.items():
         try:

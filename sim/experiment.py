@@ -27,7 +27,7 @@ from sim.model import RunResult, simulate
 from sim.results import ORDERS, TIMESERIES, ResultStore, write_part
 from sim.scenario import Scenario, scenario_hash
 from sim.selection import KimNelson, SelectionResult
-from sim.statistics import summarize
+from sim.statistics import in_scenario_order, summarize
 from sim.streams import name_key
 from sim.warmup import mser5_across_replications
 
@@ -363,14 +363,7 @@ class Experiment:
         return self._finish(precision_report, selection)
 
     def table(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows)
-        order = {s.name: i for i, s in enumerate(self.config.scenarios)}
-        return (
-            frame.assign(_rank=frame["scenario"].map(order))
-            .sort_values(["_rank", "replication"], kind="stable")
-            .drop(columns="_rank")
-            .reset_index(drop=True)
-        )
+        return in_scenario_order(pd.DataFrame(self.rows), [s.name for s in self.config.scenarios])
 
     def precision_status(self) -> pd.DataFrame:
         precision = self.config.precision

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.kpis import KPI_NAMES
 from sim.scenario import Scenario, scenario_hash
-from sim.statistics import summarize
+from sim.statistics import in_scenario_order, summarize
 
 MANIFEST = "manifest.json"
 REPLICATIONS = "replications.parquet"
@@ -130,7 +130,6 @@ class ResultStore:
         self.started_at = now_iso()
         self.rows: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
-        self._order = {s.name: i for i, s in enumerate(self.scenarios)}
         self._scenario_entries = scenario_entries(self.scenarios)  # computed once: 10+ ms
         self._versions = versions()
         self._tables_written_at = time.monotonic()
@@ -266,13 +265,7 @@ class ResultStore:
         frame = pd.DataFrame(self.rows)
         if frame.empty:
             return frame
-        rank = frame["scenario"].map(self._order)
-        return (
-            frame.assign(_rank=rank)
-            .sort_values(["_rank", "replication"], kind="stable")
-            .drop(columns="_rank")
-            .reset_index(drop=True)
-        )
+        return in_scenario_order(frame, [s.name for s in self.scenarios])
 
     def _write_tables(self, finished: bool) -> None:
         self._tables_written_at = time.monotonic()

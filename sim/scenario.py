@@ -9,7 +9,7 @@ outside [0, 1]) are rejected at load.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -483,6 +483,18 @@ class Scenario(Frozen):
                 f"forecast_capacity.flex_home_region {region!r} is not in orders.regions "
                 f"{sorted(self.orders.regions)}"
             )
+
+
+def plain_data(value: Any, drop_none: bool = False) -> Any:
+    """A deep, mutable copy of scenario data: tuples become lists (so list items can be set);
+    with ``drop_none``, None values are left out (TOML has no null)."""
+    if isinstance(value, dict):
+        return {
+            k: plain_data(v, drop_none) for k, v in value.items() if not (drop_none and v is None)
+        }
+    if isinstance(value, list | tuple):
+        return [plain_data(v, drop_none) for v in value]
+    return value
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, plain_data
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def apply_overlay(base: Scenario, overlay: str | Path, name: str | None = None) 
     ancestors: dict[Path, set[Path]] = {}
     _linearize(path, (), order, raws, ancestors)
     resolved = ResolvedScenarioFile(
-        data=_plain_copy(base.model_dump(mode="python")), ancestors=ancestors
+        data=plain_data(base.model_dump(mode="python")), ancestors=ancestors
     )
     resolved.data.pop("name", None)
     for file in order:
@@ -253,11 +253,3 @@ def apply_overlay(base: Scenario, overlay: str | Path, name: str | None = None) 
         log.warning("%s", message)
     resolved.data["name"] = name or raws[path].get("name") or path.stem
     return validate_resolved(resolved, path)
-
-
-def _plain_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_copy(v) for v in value]
-    return value

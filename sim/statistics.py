@@ -33,6 +33,18 @@ def t_interval(values: np.ndarray | pd.Series, confidence: float = 0.95) -> dict
     }
 
 
+def in_scenario_order(frame: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
+    """Rows sorted by the experiment's scenario order, then replication: the same table
+    whichever order executors finished in."""
+    rank = frame["scenario"].map({name: i for i, name in enumerate(scenarios)})
+    return (
+        frame.assign(_rank=rank)
+        .sort_values(["_rank", "replication"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
+
+
 def summarize(
     replications: pd.DataFrame, kpis: list[str], confidence: float = 0.95
 ) -> pd.DataFrame:

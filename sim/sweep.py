@@ -9,7 +9,6 @@ range ``lo:hi``. Every variant is validated through the scenario schema.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import tomllib
@@ -20,7 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 from scipy.stats import qmc
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, plain_data
 
 
 class SweepError(ValueError):
@@ -103,15 +102,6 @@ def _assign(data: Any, keys: list[str], value: Any, path: str) -> None:
         data[key] = value
 
 
-def _mutable(value: Any) -> Any:
-    """Deep copy with tuples as lists, so list items can be set."""
-    if isinstance(value, dict):
-        return {k: _mutable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mutable(v) for v in value]
-    return copy.copy(value)
-
-
 def _label(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -119,7 +109,7 @@ def _label(value: Any) -> str:
 
 
 def apply_overrides(base: Scenario, overrides: dict[str, Any], name: str) -> Scenario:
-    data = _mutable(base.model_dump(mode="python"))
+    data = plain_data(base.model_dump(mode="python"))
     for path, value in overrides.items():
         _assign(data, path.split("."), value, path)
     data["name"] = name
