@@ -8,6 +8,7 @@ runtime state of one run and passes each process what it needs.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,29 +217,17 @@ class Model:
         self.rework_probability = p
 
     # --- crews ------------------------------------------------------------------------------
-    def crew_process(self, crew: Crew):  # type: ignore[no-untyped-def]
+    def crew_process(self, crew: Crew, hire: CapacityPlanner | None = None):  # type: ignore[no-untyped-def]
+        """A crew takes jobs in its working hours; a flex crew (``hire``) only while hired."""
         env = self.env
         calendar = crew.calendar
         while True:
-            start = calendar.next_working_time(env.now)
-            if start > env.now:
-                yield env.timeout(start - env.now)
-                continue
-            order = self.dispatcher.take(crew, env.now)
-            if order is None:
-                yield self.dispatcher.wait()
-                continue
-            yield from self.visit(crew, order)
-
-    def flex_crew_process(self, crew: Crew, capacity: CapacityPlanner):  # type: ignore[no-untyped-def]
-        """A hired crew: takes jobs like the others, but only while it is hired."""
-        env = self.env
-        calendar = crew.calendar
-        while True:
-            until = capacity.active_until
-            if env.now >= until:
-                yield capacity.activation()
-                continue
+            until = math.inf
+            if hire is not None:
+                until = hire.active_until
+                if env.now >= until:
+                    yield hire.activation()
+                    continue
             start = calendar.next_working_time(env.now)
             if start >= until:
                 yield env.timeout(until - env.now)
@@ -355,7 +344,7 @@ class Model:
             self.env.process(self.voice_of_customer.process())
         if self.capacity is not None:
             for crew in self.capacity.flex_crews:
-                self.env.process(self.flex_crew_process(crew, self.capacity))
+                self.env.process(self.crew_process(crew, self.capacity))
             self.env.process(self.capacity.process())
         self.env.run(until=self.horizon)
 
